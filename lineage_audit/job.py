@@ -1,0 +1,137 @@
+"""The thin frame around each job's ``main``: session, table I/O, quarantine and summary.
+
+A job's main reads, transforms and writes through a :class:`JobRun`::
+
+    def main() -> int:
+        with JobRun("orders") as run:
+            orders = run.read("raw_orders", RAW_ORDERS_SCHEMA)
+            run.write("order_summary", orders.transform(summarise))
+        return run.exit_code
+
+On leaving the block it writes every quarantine table (empty ones too, so a rerun never keeps
+stale rejects), prints rows in, out and rejected with the elapsed seconds, and stops Spark.
+A missing input ends the job with exit code 2 and one line naming the table and the command
+that generates it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from functools import reduce
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
+
+from lineage_audit.config import Catalog, load_catalog
+from lineage_audit.spark import build_session
+from lineage_audit.tables import MissingTableError, count_rows, read_table, write_table
+
+
+@dataclass
+class JobSummary:
+    job: str
+    rows_in: dict[str, int] = field(default_factory=dict)
+    rows_out: dict[str, int] = field(default_factory=dict)
+    rows_rejected: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    status: str = "running"
+    error: str | None = None
+
+    def render(self) -> str:
+        lines = [f"== {self.job}: {self.status} in {self.seconds:.1f} s =="]
+        if self.error:
+            lines.append(f"  error    {self.error}")
+        for label, counts in (("read", self.rows_in), ("wrote", self.rows_out), ("rejected", self.rows_rejected)):
+            for table, rows in counts.items():
+                lines.append(f"  {label:<8} {table:<26} {rows:>12,} rows")
+        return "\n".join(lines)
+
+
+class JobRun:
+    """Context manager that runs one job; see the module docstring."""
+
+    def __init__(self, job: str, spark: SparkSession | None = None, catalog: Catalog | None = None):
+        self.job = job
+        self.catalog = catalog or load_catalog()
+        self._own_session = spark is None
+        self.spark = spark
+        self.summary = JobSummary(job)
+        self._inputs: dict[str, DataFrame] = {}
+        self._rejects: dict[str, list[DataFrame]] = {}
+        self._started = 0.0
+        self.exit_code = 0
+
+    def __enter__(self) -> "JobRun":
+        self._started = time.perf_counter()
+        if self.spark is None:
+            self.spark = build_session(self.job)
+        return self
+
+    def read(self, table: str, schema: StructType | None = None) -> DataFrame:
+        df = read_table(self.spark, self.catalog.input(table), schema)
+        self._inputs[table] = df
+        return df
+
+    def write(self, table: str, df: DataFrame) -> int:
+        spec = self.catalog.output(table)
+        write_table(df, spec)
+        rows = count_rows(self.spark, spec)
+        self.summary.rows_out[table] = rows
+        return rows
+
+    def save_model(self, table: str, model) -> None:
+        """Save a Spark ML model (or pipeline model) to the location of output ``table``."""
+        model.write().overwrite().save(self.catalog.output(table).path)
+
+    def reject(self, source_table: str, *rejects: DataFrame) -> None:
+        """Quarantine rows of ``source_table``: each frame as built by ``tables.as_rejects``."""
+        self._rejects.setdefault(source_table, []).extend(rejects)
+
+    def has_output(self, table: str) -> bool:
+        return table in self.catalog.outputs
+
+    def _write_rejects(self) -> None:
+        for source, frames in self._rejects.items():
+            combined = reduce(DataFrame.unionByName, frames)
+            combined = combined.select(
+                F.lit(source).alias("source_table"),
+                "reject_reason",
+                "raw_record",
+                F.lit(self.job).alias("rejected_by_job"),
+            )
+            spec = self.catalog.rejects(source)
+            write_table(combined, spec)
+            self.summary.rows_rejected[source] = count_rows(self.spark, spec)
+
+    def _count_inputs(self) -> None:
+        for table, df in self._inputs.items():
+            self.summary.rows_in[table] = df.count()
+
+    def _save_summary(self) -> None:
+        directory = Path(self.catalog.runs_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / f"{self.job}.json").write_text(json.dumps(self.summary.__dict__, indent=2))
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        try:
+            if exc is None:
+                self._write_rejects()
+                self._count_inputs()
+                self.summary.status = "ok"
+            else:
+                self.summary.status = "failed"
+                self.summary.error = str(exc).splitlines()[0] if str(exc) else exc_type.__name__
+                self.exit_code = 2 if isinstance(exc, MissingTableError) else 1
+        finally:
+            self.summary.seconds = time.perf_counter() - self._started
+            print(self.summary.render(), file=sys.stdout if exc is None else sys.stderr, flush=True)
+            self._save_summary()
+            if self._own_session and self.spark is not None:
+                self.spark.stop()
+        # A missing table is a user error with a clear message: no traceback for it.
+        return isinstance(exc, MissingTableError)
