@@ -13,6 +13,7 @@ currencies, out-of-range ages) so the jobs' quality and quarantine paths have wo
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Callable, Iterable
@@ -22,6 +23,7 @@ from lineage_audit.sample_data import behaviour, commerce, finance, governance, 
 from lineage_audit.sample_data.common import Scale
 
 DEFAULT_SEED = 42
+MARKER = ".generated.json"  # in the inputs folder: the scale and seed of a complete generation
 Generator = Callable[[Path, Scale, int], int]
 
 GENERATORS: dict[str, Generator] = {
@@ -69,4 +71,15 @@ def generate(
         counts[name] = GENERATORS[name](Path(catalog.input(name).path), Scale(scale), seed)
         if progress:
             progress(f"  {name:<26} {counts[name]:>10,} rows  {time.perf_counter() - started:5.1f} s")
+    marker = Path(catalog.root) / "inputs" / MARKER
+    if set(wanted) == set(GENERATORS):
+        marker.write_text(json.dumps({"scale": scale, "seed": seed}))
+    elif marker.exists():
+        marker.unlink()  # a partial regeneration: the set no longer matches one scale and seed
     return counts
+
+
+def generated_with(data_dir: str | Path | None = None) -> dict | None:
+    """The scale and seed of the complete sample data in ``data_dir``, or None if there is none."""
+    marker = Path(load_catalog(data_dir=data_dir).root) / "inputs" / MARKER
+    return json.loads(marker.read_text()) if marker.exists() else None

@@ -9,7 +9,8 @@ import numpy as np
 import pyarrow as pa
 
 from lineage_audit.sample_data.common import (
-    PERIOD_DAYS, PERIOD_START, PLACES, PRODUCT_CATEGORIES, Scale, dates, ids, pick, rng_for, timestamps, with_nulls,
+    PERIOD_DAYS, PERIOD_START, PLACES, PRODUCT_CATEGORIES, Scale, dates, defects, ids, pick, rng_for, timestamps,
+    with_nulls,
 )
 from lineage_audit.sample_data.writers import write_parquet
 
@@ -21,7 +22,7 @@ def user_profiles(out: Path, scale: Scale, seed: int) -> int:
     rng = rng_for(seed, "user_profiles")
     n = scale.rows(5_000)
     age = rng.integers(16, 80, size=n).astype(object)
-    bad_age = rng.random(n) < 0.01
+    bad_age = defects(rng, n, 0.01)
     age[bad_age] = pick(rng, (-4, 0, 142, 999), bad_age.sum())
     schema = pa.schema([
         ("user_id", pa.string()), ("signup_date", pa.date32()), ("country", pa.string()), ("age", pa.int32()),

@@ -8,8 +8,8 @@ import numpy as np
 import pyarrow as pa
 
 from lineage_audit.sample_data.common import (
-    FIRST_NAMES, LAST_NAMES, PLACES, PRODUCT_CATEGORIES, Scale, ids, iso, pick, rng_for, timestamps, with_nulls,
-    dates,
+    FIRST_NAMES, LAST_NAMES, PLACES, PRODUCT_CATEGORIES, Scale, dates, defects, ids, iso, pick, rng_for, timestamps,
+    with_nulls,
 )
 from lineage_audit.sample_data.writers import records, write_csv, write_jsonl, write_parquet
 
@@ -63,7 +63,7 @@ def raw_customers(out: Path, scale: Scale, seed: int) -> int:
     people = _people(rng, n)
     age_days = rng.integers(18 * 365, 85 * 365, size=n)
     birth = np.datetime64("2026-04-01", "D") - age_days.astype("timedelta64[D]")
-    out_of_range = rng.random(n) < 0.01
+    out_of_range = defects(rng, n, 0.01)
     birth[out_of_range] = pick(rng, (np.datetime64("1880-05-17"), np.datetime64("2031-02-01")), out_of_range.sum())
     birth_text = birth.astype(str).astype(object)
     fmt = rng.integers(0, 3, size=n)
@@ -125,16 +125,16 @@ def raw_orders(out: Path, scale: Scale, seed: int) -> int:
     n = scale.rows(50_000)
     n_customers, n_products = scale.rows(8_000), scale.rows(500, minimum=24)
     customer = rng.integers(1, n_customers + 1, size=n)
-    unknown_customer = rng.random(n) < 0.01
+    unknown_customer = defects(rng, n, 0.01)
     customer[unknown_customer] = rng.integers(900_000, 999_999, size=unknown_customer.sum())
     product = rng.integers(1, n_products + 1, size=n)
-    unknown_product = rng.random(n) < 0.005
+    unknown_product = defects(rng, n, 0.005)
     product[unknown_product] = rng.integers(90_000, 99_999, size=unknown_product.sum())
     price = np.round(rng.lognormal(mean=3.3, sigma=0.9, size=n) + 0.99, 2)
-    price[rng.random(n) < 0.01] *= -1
+    price[defects(rng, n, 0.01)] *= -1
     quantity = rng.integers(1, 4, size=n) + (rng.random(n) < 0.08) * rng.integers(5, 20, size=n)
     order_ids = ids("O", np.arange(1, n + 1), 7)
-    dupes = rng.random(n) < 0.005  # resent by the shop: same order id, same content
+    dupes = defects(rng, n, 0.005)  # resent by the shop: same order id, same content
     order_ids[dupes] = order_ids[np.maximum(np.nonzero(dupes)[0] - 1, 0)]
     columns = {
         "order_id": order_ids,

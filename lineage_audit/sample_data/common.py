@@ -63,10 +63,18 @@ def iso(ts: np.ndarray, sep: str = " ", suffix: str = "") -> np.ndarray:
     return np.array([t.replace("T", sep) + suffix for t in text], dtype=object)
 
 
+def defects(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
+    """A mask of about ``rate`` of ``n`` rows, never empty: tiny test data still has every defect."""
+    mask = rng.random(n) < rate
+    if rate > 0 and n and not mask.any():
+        mask[rng.integers(n)] = True
+    return mask
+
+
 def with_nulls(rng: np.random.Generator, values: np.ndarray, rate: float) -> np.ndarray:
     """A copy of ``values`` with about ``rate`` of them replaced by None."""
     out = np.asarray(values, dtype=object).copy()
-    out[rng.random(len(out)) < rate] = None
+    out[defects(rng, len(out), rate)] = None
     return out
 
 

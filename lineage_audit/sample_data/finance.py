@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from lineage_audit.sample_data.common import (
-    CURRENCIES, PERIOD_DAYS, PERIOD_START, Scale, dates, ids, iso, pick, rng_for, timestamps,
+    CURRENCIES, PERIOD_DAYS, PERIOD_START, Scale, dates, ids, iso, pick, rng_for, timestamps, defects,
 )
 from lineage_audit.sample_data.writers import write_csv, write_parquet
 
@@ -73,11 +73,11 @@ def raw_transactions(out: Path, scale: Scale, seed: int) -> int:
         account[span] = account[start]
         ts[span] = ts[start] + np.arange(span.stop - span.start).astype("timedelta64[m]") * 3
     amount = np.round(rng.lognormal(mean=3.5, sigma=1.0, size=n), 2)
-    outliers = rng.random(n) < 0.003
+    outliers = defects(rng, n, 0.003)
     amount[outliers] *= rng.uniform(40, 120, size=outliers.sum())
-    amount[rng.random(n) < 0.01] *= -1
+    amount[defects(rng, n, 0.01)] *= -1
     currency = pick(rng, CURRENCIES, n, p=(0.5, 0.2, 0.1, 0.05, 0.05, 0.04, 0.04, 0.02))
-    unknown = rng.random(n) < 0.01
+    unknown = defects(rng, n, 0.01)
     currency[unknown] = pick(rng, ("XYZ", "BTC", "ZZZ", "usd?"), unknown.sum())
     category = pick(rng, tuple(MERCHANTS), n)
     merchant = np.array([MERCHANTS[c][i % len(MERCHANTS[c])] for i, c in enumerate(category)], dtype=object)

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lineage_audit.sample_data.common import PLACES, Scale, ids, iso, pick, rng_for, timestamps, with_nulls
+from lineage_audit.sample_data.common import (
+    PLACES, Scale, defects, ids, iso, pick, rng_for, timestamps, with_nulls,
+)
 from lineage_audit.sample_data.writers import records, write_csv, write_jsonl, write_text
 
 LOG_LEVELS = ("INFO", "INFO", "INFO", "INFO", "WARN", "ERROR", "DEBUG")
@@ -67,7 +69,7 @@ def sensor_data(out: Path, scale: Scale, seed: int) -> int:
     rng = rng_for(seed, "sensor_data")
     n = scale.rows(20_000)
     temperature = np.round(rng.normal(18, 8, size=n), 2)
-    temperature[rng.random(n) < 0.005] = 999.0
+    temperature[defects(rng, n, 0.005)] = 999.0
     columns = {
         "sensor_id": ids("S", rng.integers(1, 120, size=n), 4),
         "site": pick(rng, ("plant-north", "plant-south", "warehouse-1", "warehouse-2"), n),

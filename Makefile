@@ -1,0 +1,49 @@
+# data-lineage-audit: everything a user runs goes through these targets.
+#   make run                 generate data if needed, run all eight jobs
+#   make run JOB=orders      run one job (JOB may list several: JOB="customers orders")
+#   make test                the whole test suite
+# Needs only Python 3.11+ and Java 17; the virtualenv is created on first use.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+SCALE  ?= 1
+JOB    ?=
+PYTEST_ARGS ?=
+
+.PHONY: help setup data run test bench-jobs clean distclean
+
+help:
+	@echo "make run [JOB=orders] [SCALE=1]   run the jobs (generates sample data when missing)"
+	@echo "make data [SCALE=1]               (re)generate the sample input tables"
+	@echo "make test                         run the test suite"
+	@echo "make bench-jobs                   time the jobs at SCALE=1 and SCALE=10"
+	@echo "make clean                        delete generated data, outputs and rejects"
+
+# The stamp is rebuilt when pyproject.toml changes, so new pins are installed by the next make.
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+setup: $(VENV)/.installed
+
+data: setup
+	$(PY) -m lineage_audit.cli generate --scale $(SCALE)
+
+run: setup
+	$(PY) -m lineage_audit.cli run --scale $(SCALE) $(JOB)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench-jobs: setup
+	$(PY) benchmarks/bench_jobs.py
+
+clean:
+	rm -rf data/inputs data/outputs data/rejects data/runs spark-warehouse metastore_db derby.log
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info .pytest_cache

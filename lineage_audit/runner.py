@@ -1,0 +1,103 @@
+"""Run the scenario jobs in dependency order, each as its own Spark application.
+
+Each job runs in a fresh Python process (``python jobs/<job>.py``), exactly as a user would run
+it, so every job is a separate Spark application with its own name, and one failing job cannot
+corrupt the session of the next.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from lineage_audit.config import PROJECT_ROOT, load_catalog
+from lineage_audit.sample_data import DEFAULT_SEED, generate, generated_with
+
+# customers first: with Delta it MERGEs into the customer master that orders joins with.
+JOBS = (
+    "customers",
+    "orders",
+    "financial",
+    "data_quality",
+    "analytics",
+    "ml_pipeline",
+    "data_lake_ingestion",
+    "compliance",
+)
+JOBS_DIR = PROJECT_ROOT / "jobs"
+
+
+@dataclass(frozen=True)
+class JobResult:
+    job: str
+    exit_code: int
+    seconds: float
+    summary: dict | None
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+def check_java() -> None:
+    """Spark 4 needs Java 17 or newer; say so plainly instead of a JVM stack trace."""
+    java = Path(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else shutil.which("java")
+    if not java or not Path(java).exists():
+        raise SystemExit("Java 17+ is required by Spark 4 and was not found (install a JDK 17, or set JAVA_HOME).")
+
+
+def ensure_data(data_dir: Path, scale: float, seed: int = DEFAULT_SEED, log: Callable[[str], None] = print) -> bool:
+    """Generate the inputs unless they exist for this scale and seed; True when it generated."""
+    if generated_with(data_dir) == {"scale": scale, "seed": seed}:
+        return False
+    log(f"Generating sample data (SCALE={scale:g}, seed={seed}) into {data_dir / 'inputs'} ...")
+    started = time.perf_counter()
+    generate(data_dir, scale=scale, seed=seed, progress=log)
+    log(f"Sample data ready in {time.perf_counter() - started:.1f} s")
+    return True
+
+
+def run_job(job: str, data_dir: Path, extra_env: dict[str, str] | None = None) -> JobResult:
+    if job not in JOBS:
+        raise SystemExit(f"unknown job {job!r}; choose one of: {', '.join(JOBS)}")
+    env = {**os.environ, "LINEAGE_AUDIT_DATA_DIR": str(data_dir), **(extra_env or {})}
+    started = time.perf_counter()
+    code = subprocess.call([sys.executable, str(JOBS_DIR / f"{job}.py")], env=env, cwd=PROJECT_ROOT)
+    seconds = time.perf_counter() - started
+    summary_file = Path(load_catalog(data_dir=data_dir).runs_dir) / f"{job}.json"
+    summary = json.loads(summary_file.read_text()) if summary_file.exists() else None
+    return JobResult(job, code, seconds, summary)
+
+
+def run_jobs(jobs: Sequence[str], data_dir: Path, log: Callable[[str], None] = print) -> list[JobResult]:
+    """Run ``jobs`` in the order of JOBS; a failed job is reported and the others still run."""
+    ordered = [j for j in JOBS if j in jobs] + [j for j in jobs if j not in JOBS]
+    results = []
+    for job in ordered:
+        log(f"\n--- {job} ---")
+        results.append(run_job(job, data_dir))
+    return results
+
+
+def report(results: Sequence[JobResult], data_dir: Path) -> str:
+    lines = ["", f"{'job':<22}{'status':<9}{'seconds':>9}"]
+    for r in results:
+        lines.append(f"{r.job:<22}{'ok' if r.ok else 'FAILED':<9}{r.seconds:>9.1f}")
+    total = sum(r.seconds for r in results)
+    failed = [r.job for r in results if not r.ok]
+    lines.append(f"{len(results) - len(failed)}/{len(results)} jobs succeeded in {total:.1f} s")
+    lines += [
+        "",
+        "Where to look:",
+        f"  outputs        {data_dir / 'outputs'}",
+        f"  rejects        {data_dir / 'rejects'}   (quarantined rows, one table per source, with the reason)",
+        f"  run summaries  {data_dir / 'runs'}",
+    ]
+    return "\n".join(lines)
