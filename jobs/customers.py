@@ -161,8 +161,8 @@ def execute(run: JobRun) -> None:
     if run.has_output("customer_master_delta"):
         spec = run.catalog.output("customer_master_delta")
         merge_into_customer_master(run.spark, customers, spec)
-        # A MERGE is not an overwrite, so it bypasses run.write; record its size by hand.
-        run.summary.rows_out[spec.name] = count_rows(run.spark, spec)
+        # A MERGE is not an overwrite, so it bypasses run.write.
+        run.record_rows(spec.name, count_rows(run.spark, spec))
 
 
 def main() -> int:

@@ -317,7 +317,10 @@ def execute(run: JobRun) -> None:
     ])
     lines = reduce(DataFrame.unionByName, [_tag_source(source, df) for source, df in raw.items()])
 
-    run.write(RAW_LAKE, lake)
+    # Three outputs aggregate the lake: keep it rather than parse every feed three times.
+    lake = lake.cache()
+    # One file per (source, ingest_date) directory instead of one per input split and directory.
+    run.write(RAW_LAKE, lake.repartition("source", "ingest_date"))
     run.write("structured_data_lake", structured)
     run.write("data_lake_metadata", summarise_lake(lake, all_rejects))
     run.write("data_lineage_tracking", track_lineage(

@@ -265,7 +265,8 @@ def execute(run: JobRun) -> None:
     valid, invalid = validate_transactions(parsed)
     known, unknown_accounts = attach_accounts(valid, accounts)
     converted, unrated = convert_currency(known, rates, reporting_currency=reporting_currency)
-    processed = converted.transform(derive_transaction_fields, reporting_currency=reporting_currency)
+    # Three outputs are built from it: cache so validation and joins run once, not three times.
+    processed = converted.transform(derive_transaction_fields, reporting_currency=reporting_currency).cache()
 
     run.write("processed_transactions", processed)
     run.write("daily_account_summary", processed.transform(summarise_daily))

@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from functools import reduce
 from pathlib import Path
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from lineage_audit.config import Catalog, load_catalog
 from lineage_audit.spark import build_session
-from lineage_audit.tables import MissingTableError, count_rows, read_table, write_table
+from lineage_audit.tables import MissingTableError, read_table, write_table
 
 
 @dataclass
@@ -78,11 +78,20 @@ class JobRun:
         return df
 
     def write(self, table: str, df: DataFrame) -> int:
-        spec = self.catalog.output(table)
-        write_table(df, spec)
-        rows = count_rows(self.spark, spec)
+        """Overwrite output ``table`` with ``df``; returns the rows written.
+
+        The rows are counted by an observation on the write itself, not by reading the table
+        back: a partitioned table can be thousands of files.
+        """
+        written = Observation(f"rows_written_{table}")
+        write_table(df.observe(written, F.count(F.lit(1)).alias("rows")), self.catalog.output(table))
+        rows = int(written.get["rows"])
         self.summary.rows_out[table] = rows
         return rows
+
+    def record_rows(self, table: str, rows: int) -> None:
+        """Count rows an output received by other means than ``write`` (a Delta MERGE, say)."""
+        self.summary.rows_out[table] = rows
 
     def save_model(self, table: str, model) -> None:
         """Save a Spark ML model (or pipeline model) to the location of output ``table``."""
@@ -104,9 +113,9 @@ class JobRun:
                 "raw_record",
                 F.lit(self.job).alias("rejected_by_job"),
             )
-            spec = self.catalog.rejects(source)
-            write_table(combined, spec)
-            self.summary.rows_rejected[source] = count_rows(self.spark, spec)
+            written = Observation(f"rows_rejected_{source}")
+            write_table(combined.observe(written, F.count(F.lit(1)).alias("rows")), self.catalog.rejects(source))
+            self.summary.rows_rejected[source] = int(written.get["rows"])
 
     def _count_inputs(self) -> None:
         for table, df in self._inputs.items():

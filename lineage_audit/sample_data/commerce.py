@@ -59,7 +59,9 @@ def raw_customers(out: Path, scale: Scale, seed: int) -> int:
     rng = rng_for(seed, "raw_customers")
     n = scale.rows(10_000)
     # About 6% of rows are later updates of a customer already in the file: duplicate keys.
-    keys = rng.integers(1, int(n * 0.94) + 2, size=n)
+    unique = int(n * 0.94)
+    keys = np.concatenate([np.arange(1, unique + 1), rng.integers(1, unique + 1, size=n - unique)])
+    rng.shuffle(keys)
     people = _people(rng, n)
     age_days = rng.integers(18 * 365, 85 * 365, size=n)
     birth = np.datetime64("2026-04-01", "D") - age_days.astype("timedelta64[D]")
@@ -133,11 +135,8 @@ def raw_orders(out: Path, scale: Scale, seed: int) -> int:
     price = np.round(rng.lognormal(mean=3.3, sigma=0.9, size=n) + 0.99, 2)
     price[defects(rng, n, 0.01)] *= -1
     quantity = rng.integers(1, 4, size=n) + (rng.random(n) < 0.08) * rng.integers(5, 20, size=n)
-    order_ids = ids("O", np.arange(1, n + 1), 7)
-    dupes = defects(rng, n, 0.005)  # resent by the shop: same order id, same content
-    order_ids[dupes] = order_ids[np.maximum(np.nonzero(dupes)[0] - 1, 0)]
     columns = {
-        "order_id": order_ids,
+        "order_id": ids("O", np.arange(1, n + 1), 7),
         "customer_id": ids("C", customer, 6),
         "product_id": ids("P", product, 5),
         "order_ts": iso(timestamps(rng, n), sep="T", suffix="Z"),
@@ -148,6 +147,13 @@ def raw_orders(out: Path, scale: Scale, seed: int) -> int:
         "channel": pick(rng, ("web", "mobile", "store"), n, p=(0.5, 0.35, 0.15)),
         "coupon_code": with_nulls(rng, pick(rng, ("WELCOME10", "SPRING", "VIP"), n), 0.9),
     }
+    # Resent by the shop: the previous line again, same order id and same content.
+    resent = np.nonzero(defects(rng, n, 0.005))[0]
+    resent = resent[resent > 0]
+    for name, values in columns.items():
+        values = np.asarray(values, dtype=object)
+        values[resent] = values[resent - 1]
+        columns[name] = values
     bad = max(1, n // 200)
     malformed = [f'{{"order_id":"O{i:07d}","customer_id":"C000001","quantity":' for i in rng.integers(1, n, bad)]
     malformed += ['{"order_id":"O0000000","quantity":"three"}'] * max(1, n // 2000)
