@@ -8,8 +8,9 @@ Outputs:
   weighted engagement score;
 - personalization_models: one row per user with a weighted affinity per product category and the
   user's top category.
-Events without a user or timestamp, of an unknown type, or repeating an event_id are quarantined,
-so every raw event is counted in exactly one session or in rejects_user_events_stream.
+Events without an id, user or timestamp, of an unknown type, or repeating an event_id are
+quarantined, so every raw event is counted in exactly one session or in
+rejects_user_events_stream.
 """
 
 from __future__ import annotations
@@ -44,14 +45,14 @@ def event_weight(event_type: Column) -> Column:
 def validate_events(events: DataFrame, *, event_types=EVENT_TYPES) -> tuple[DataFrame, DataFrame]:
     """Split events into (usable, rejected); the first failing check names the reason."""
     first_of_id = Window.partitionBy("event_id").orderBy(F.col("event_ts").asc_nulls_last(), "user_id")
+    event_type = F.lower(F.trim("event_type"))
     checked = events.withColumn(
         "reject_reason",
         F.coalesce(
             F.when(F.col("event_id").isNull(), F.lit("missing event_id")),
             F.when(F.col("user_id").isNull(), F.lit("missing user_id")),
             F.when(F.col("event_ts").isNull(), F.lit("missing event_ts")),
-            F.when(~F.col("event_type").isin(*event_types) | F.col("event_type").isNull(),
-                   F.lit("unknown event_type")),
+            F.when(~event_type.isin(*event_types) | event_type.isNull(), F.lit("unknown event_type")),
             F.when(F.row_number().over(first_of_id) > 1, F.lit("duplicate event_id")),
         ),
     )
@@ -59,7 +60,7 @@ def validate_events(events: DataFrame, *, event_types=EVENT_TYPES) -> tuple[Data
         F.col("event_id").alias("event_id"),
         F.col("user_id").alias("user_id"),
         F.col("event_ts").alias("event_ts"),
-        F.lower(F.trim("event_type")).alias("event_type"),
+        event_type.alias("event_type"),
         F.col("product_id").alias("product_id"),
         F.coalesce(F.col("device"), F.lit("unknown")).alias("device"),
         F.col("duration_ms").alias("duration_ms"),
@@ -181,7 +182,7 @@ def score_product_windows(events: DataFrame, *, window_hours: int) -> DataFrame:
         F.sum(event_weight(F.col("event_type"))).alias("engagement_score"),
         F.count(F.when(F.col("event_type") == "product_view", True)).alias("view_count"),
         F.count(F.when(F.col("event_type") == "purchase", True)).alias("purchase_count"),
-        F.approx_count_distinct("user_id").alias("unique_users"),
+        F.countDistinct("user_id").alias("unique_users"),
     )
     return scored.select(
         F.col("window.start").alias("window_start"),
@@ -224,8 +225,10 @@ def rank_trending(scored: DataFrame, products: DataFrame, *, top_n: int) -> Data
 
 def category_affinity(events: DataFrame, products: DataFrame, *, categories=CATEGORIES) -> DataFrame:
     """User x category affinity (pivot of weighted interactions) and each user's top category."""
-    weighted = events.join(products, on="product_id", how="inner").select(
-        "user_id", "category", event_weight(F.col("event_type")).alias("weight"),
+    weighted = (
+        events.join(products, on="product_id", how="inner")
+        .where(F.col("category").isin(*categories))
+        .select("user_id", "category", event_weight(F.col("event_type")).alias("weight"))
     )
     pivoted = weighted.groupBy("user_id").pivot("category", list(categories)).agg(F.sum("weight"))
     per_category = weighted.groupBy("user_id", "category").agg(F.sum("weight").alias("category_score"))
@@ -265,6 +268,7 @@ def execute(run: JobRun) -> None:
     run.write("trending_content", trending)
     run.write("personalization_models", events.transform(category_affinity, products))
     run.reject("user_events_stream", rejected)
+    events.unpersist()
 
 
 def main() -> int:

@@ -1,0 +1,333 @@
+"""Churn model training: a Spark ML pipeline configured by the active row of model_config.
+
+Inputs: training_data (one row per customer with the churn label), feature_store (behavioural
+features, latest snapshot per customer), model_config (JSON Lines; exactly one row is active).
+Outputs:
+- trained_model: the fitted PipelineModel (imputer, indexer + one-hot encoder, assembler,
+  scaler, logistic regression or random forest);
+- model_predictions: one row per usable training row with its seeded train/test split, predicted
+  class and churn probability;
+- model_metrics: AUC, accuracy, precision, recall, F1 and row counts per split, as long rows;
+- feature_importance: coefficient (or importance) per expanded feature, ranked by magnitude.
+Training rows lacking the id, the label or a feature that cannot be imputed are quarantined.
+Numeric features are imputed with the training median where missing: monthly_spend has sparse
+nulls, and customers without a feature-store snapshot miss all of its features. A model whose
+test AUC is below ``ml.min_auc`` fails the job once every output is written, for inspection.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from pyspark.ml import Pipeline, PipelineModel
+from pyspark.ml.classification import LogisticRegression, RandomForestClassifier
+from pyspark.ml.evaluation import BinaryClassificationEvaluator
+from pyspark.ml.feature import Imputer, OneHotEncoder, StandardScaler, StringIndexer, VectorAssembler
+from pyspark.ml.functions import vector_to_array
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+from pyspark.sql.types import (
+    ArrayType, BooleanType, DoubleType, IntegerType, LongType, StringType, StructField, StructType,
+)
+
+from lineage_audit.config import job_settings
+from lineage_audit.job import JobRun
+from lineage_audit.tables import as_rejects, split_corrupt
+
+MODEL_CONFIG_SCHEMA = StructType([
+    StructField("model_name", StringType()),
+    StructField("version", StringType()),
+    StructField("active", BooleanType()),
+    StructField("algorithm", StringType()),
+    StructField("label_col", StringType()),
+    StructField("numeric_features", ArrayType(StringType())),
+    StructField("categorical_features", ArrayType(StringType())),
+    StructField("max_iter", IntegerType()),
+    StructField("reg_param", DoubleType()),
+    StructField("elastic_net_param", DoubleType()),
+    StructField("num_trees", IntegerType()),
+    StructField("max_depth", IntegerType()),
+    StructField("train_fraction", DoubleType()),
+    StructField("seed", LongType()),
+])
+ALGORITHMS = ("logistic_regression", "random_forest")
+# Sparse nulls here are expected from the billing export; other training columns must be present.
+IMPUTABLE_TRAINING_FEATURES = ("monthly_spend",)
+RAW_FEATURES = "raw_features"  # the assembler output: its metadata names every expanded feature
+SPLITS = ("train", "test")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The active model_config row, as plain Python values."""
+
+    model_name: str
+    version: str
+    algorithm: str
+    label_col: str
+    numeric_features: tuple[str, ...]
+    categorical_features: tuple[str, ...]
+    max_iter: int
+    reg_param: float
+    elastic_net_param: float
+    num_trees: int
+    max_depth: int
+    train_fraction: float
+    seed: int
+
+
+def active_model_config(configs: DataFrame) -> DataFrame:
+    """The active configuration rows with defaults filled in for unset hyper-parameters."""
+    return configs.where(F.col("active")).select(
+        F.trim("model_name").alias("model_name"),
+        F.trim("version").alias("version"),
+        F.lower(F.trim("algorithm")).alias("algorithm"),
+        F.col("label_col").alias("label_col"),
+        F.col("numeric_features").alias("numeric_features"),
+        F.coalesce(F.col("categorical_features"), F.array().cast("array<string>")).alias("categorical_features"),
+        F.coalesce(F.col("max_iter"), F.lit(100)).alias("max_iter"),
+        F.coalesce(F.col("reg_param"), F.lit(0.0)).alias("reg_param"),
+        F.coalesce(F.col("elastic_net_param"), F.lit(0.0)).alias("elastic_net_param"),
+        F.coalesce(F.col("num_trees"), F.lit(20)).alias("num_trees"),
+        F.coalesce(F.col("max_depth"), F.lit(5)).alias("max_depth"),
+        F.coalesce(F.col("train_fraction"), F.lit(0.8)).alias("train_fraction"),
+        F.coalesce(F.col("seed"), F.lit(42).cast("long")).alias("seed"),
+    )
+
+
+def to_model_spec(active_rows: list) -> ModelSpec:
+    """Exactly one active configuration, with a known algorithm, or a clear error."""
+    if len(active_rows) != 1:
+        raise ValueError(f"model_config must have exactly one active row, found {len(active_rows)}")
+    values = active_rows[0].asDict()
+    if values["algorithm"] not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {values['algorithm']!r} in model_config; known: {ALGORITHMS}")
+    values["numeric_features"] = tuple(values["numeric_features"] or ())
+    values["categorical_features"] = tuple(values["categorical_features"])
+    return ModelSpec(**values)
+
+
+def validate_training_rows(training: DataFrame, *, label_col: str,
+                           required_features: tuple[str, ...]) -> tuple[DataFrame, DataFrame]:
+    """Split training rows into (usable, rejected); the first failing check names the reason."""
+    first_of_id = Window.partitionBy("customer_id").orderBy(*training.columns)
+    label = F.col(label_col)
+    checked = training.withColumn(
+        "reject_reason",
+        F.coalesce(
+            F.when(F.col("customer_id").isNull(), F.lit("missing customer_id")),
+            F.when(label.isNull(), F.lit(f"null label {label_col}")),
+            F.when(~label.isin(0, 1), F.lit(f"label {label_col} not 0/1")),
+            *[F.when(F.col(c).isNull(), F.lit(f"null required feature {c}")) for c in required_features],
+            F.when(F.row_number().over(first_of_id) > 1, F.lit("duplicate customer_id")),
+        ),
+    )
+    kept = checked.where(F.col("reject_reason").isNull()).select(*[F.col(c).alias(c) for c in training.columns])
+    rejected = as_rejects(
+        checked.where(F.col("reject_reason").isNotNull()),
+        F.col("reject_reason"),
+        F.to_json(F.struct(*[F.col(c) for c in training.columns])),
+    )
+    return kept, rejected
+
+
+def latest_features(feature_store: DataFrame) -> DataFrame:
+    """The most recent feature snapshot per customer."""
+    newest_first = Window.partitionBy("customer_id").orderBy(F.col("feature_ts").desc())
+    ranked = feature_store.withColumn("snapshot_rank", F.row_number().over(newest_first))
+    return ranked.where(F.col("snapshot_rank") == 1).select(
+        *[F.col(c).alias(c) for c in feature_store.columns]
+    )
+
+
+def join_features(training: DataFrame, features: DataFrame, *, label_col: str,
+                  numeric_features: tuple[str, ...], categorical_features: tuple[str, ...]) -> DataFrame:
+    """Left join the feature store; numeric features become doubles (nulls stay for the imputer)."""
+    joined = training.alias("t").join(features.alias("f"), on="customer_id", how="left")
+    return joined.select(
+        F.col("customer_id").alias("customer_id"),
+        F.col(f"t.{label_col}").cast("double").alias("label"),
+        *[F.col(c).cast("double").alias(c) for c in numeric_features],
+        *[F.lower(F.trim(F.col(c))).alias(c) for c in categorical_features],
+        F.col("f.feature_ts").isNotNull().alias("has_feature_snapshot"),
+    )
+
+
+def assign_split(prepared: DataFrame, *, train_fraction: float, seed: int) -> DataFrame:
+    """Tag each row train or test with a seeded randomSplit."""
+    train, test = prepared.randomSplit([train_fraction, 1.0 - train_fraction], seed=seed)
+    tagged = train.withColumn("split", F.lit("train")).unionByName(test.withColumn("split", F.lit("test")))
+    return tagged.select(*[F.col(c).alias(c) for c in prepared.columns], F.col("split").alias("split"))
+
+
+def build_pipeline(spec: ModelSpec) -> Pipeline:
+    """Imputer, one-hot encoding, assembler and the configured classifier."""
+    imputed = [f"{c}_imputed" for c in spec.numeric_features]
+    indexed = [f"{c}_index" for c in spec.categorical_features]
+    encoded = [f"{c}_vec" for c in spec.categorical_features]
+    stages = [Imputer(strategy="median", inputCols=list(spec.numeric_features), outputCols=imputed)]
+    if spec.categorical_features:
+        # "keep" sends categories unseen in training to an extra index that the encoder drops.
+        stages += [
+            StringIndexer(inputCols=list(spec.categorical_features), outputCols=indexed, handleInvalid="keep"),
+            OneHotEncoder(inputCols=indexed, outputCols=encoded),
+        ]
+    stages.append(VectorAssembler(inputCols=imputed + encoded, outputCol=RAW_FEATURES))
+    if spec.algorithm == "random_forest":
+        stages.append(RandomForestClassifier(featuresCol=RAW_FEATURES, labelCol="label", numTrees=spec.num_trees,
+                                             maxDepth=spec.max_depth, seed=spec.seed))
+    else:
+        # Scaled inputs make the coefficients comparable as feature importances.
+        stages += [
+            StandardScaler(inputCol=RAW_FEATURES, outputCol="features", withStd=True, withMean=False),
+            LogisticRegression(featuresCol="features", labelCol="label", maxIter=spec.max_iter,
+                               regParam=spec.reg_param, elasticNetParam=spec.elastic_net_param),
+        ]
+    return Pipeline(stages=stages)
+
+
+def prediction_rows(scored: DataFrame, *, model_name: str, model_version: str) -> DataFrame:
+    """The published predictions: class, churn probability and split per customer."""
+    return scored.select(
+        F.col("customer_id").alias("customer_id"),
+        F.col("label").cast("int").alias("label"),
+        F.col("prediction").cast("int").alias("prediction"),
+        F.round(vector_to_array(F.col("probability"))[1], 6).alias("churn_probability"),
+        F.col("split").alias("split"),
+        F.col("has_feature_snapshot").alias("has_feature_snapshot"),
+        F.lit(model_name).alias("model_name"),
+        F.lit(model_version).alias("model_version"),
+    )
+
+
+def classification_metrics(predictions: DataFrame, auc_by_split: DataFrame) -> DataFrame:
+    """Confusion-matrix metrics and counts per split, plus the given AUC, as (metric, value) rows."""
+    def hits(label: int, prediction: int):
+        return F.sum(((F.col("label") == label) & (F.col("prediction") == prediction)).cast("long"))
+
+    counts = predictions.groupBy("split", "model_name", "model_version").agg(
+        hits(1, 1).alias("tp"), hits(0, 1).alias("fp"), hits(1, 0).alias("fn"), hits(0, 0).alias("tn"),
+        F.count(F.lit(1)).alias("row_count"),
+    )
+    precision = F.when(F.col("tp") + F.col("fp") > 0, F.col("tp") / (F.col("tp") + F.col("fp")))
+    recall = F.when(F.col("tp") + F.col("fn") > 0, F.col("tp") / (F.col("tp") + F.col("fn")))
+    wide = counts.join(auc_by_split, on="split", how="left").select(
+        "split", "model_name", "model_version",
+        F.col("auc").alias("auc"),
+        ((F.col("tp") + F.col("tn")) / F.col("row_count")).alias("accuracy"),
+        precision.alias("precision"),
+        recall.alias("recall"),
+        F.when(precision + recall > 0, 2 * precision * recall / (precision + recall)).alias("f1"),
+        F.col("row_count").cast("double").alias("row_count"),
+        (F.col("tp") + F.col("fn")).cast("double").alias("positive_count"),
+    )
+    metrics = ["auc", "accuracy", "precision", "recall", "f1", "row_count", "positive_count"]
+    long = wide.unpivot(["split", "model_name", "model_version"], metrics, "metric", "value")
+    return long.select(
+        F.col("metric").alias("metric"),
+        F.round(F.col("value"), 6).alias("value"),
+        F.col("split").alias("split"),
+        F.col("model_name").alias("model_name"),
+        F.col("model_version").alias("model_version"),
+    )
+
+
+def rank_features(weights: DataFrame, *, model_name: str, model_version: str, weight_kind: str) -> DataFrame:
+    """Name each expanded feature after its source column and rank by absolute weight."""
+    attribute = F.col("attribute_name")
+    one_hot = attribute.rlike("_vec_")
+    by_magnitude = Window.partitionBy(F.lit(model_name)).orderBy(F.abs("weight").desc(), "feature_index")
+    return weights.select(
+        F.col("feature_index").alias("feature_index"),
+        F.regexp_replace(F.regexp_replace(attribute, "_imputed$", ""), "_vec_", "=").alias("feature_name"),
+        F.regexp_extract(attribute, r"^(.+?)(_imputed|_vec_.*)$", 1).alias("source_column"),
+        F.when(one_hot, F.lit("one_hot")).otherwise(F.lit("numeric")).alias("feature_kind"),
+        F.lit(weight_kind).alias("weight_kind"),
+        F.round(F.col("weight"), 6).alias("weight"),
+        F.round(F.abs("weight"), 6).alias("abs_weight"),
+        F.rank().over(by_magnitude).alias("importance_rank"),
+        F.lit(model_name).alias("model_name"),
+        F.lit(model_version).alias("model_version"),
+    )
+
+
+def feature_weights(model: PipelineModel, scored: DataFrame) -> tuple[list[tuple[int, str, float]], str]:
+    """(index, assembler attribute name, weight) per feature, and whether weights are coefficients."""
+    attrs = scored.schema[RAW_FEATURES].metadata["ml_attr"]["attrs"]
+    names = {a["idx"]: a["name"] for group in attrs.values() for a in group}
+    classifier = model.stages[-1]
+    if hasattr(classifier, "coefficients"):
+        values, kind = classifier.coefficients.toArray(), "coefficient"
+    else:
+        values, kind = classifier.featureImportances.toArray(), "importance"
+    return [(i, names[i], float(v)) for i, v in enumerate(values)], kind
+
+
+def area_under_roc(predictions: DataFrame) -> list[tuple[str, float]]:
+    """(split, AUC) from the published churn probabilities."""
+    evaluator = BinaryClassificationEvaluator(labelCol="label", rawPredictionCol="churn_probability")
+    return [(split, evaluator.evaluate(predictions.where(F.col("split") == split))) for split in SPLITS]
+
+
+def prepare_dataset(run: JobRun, spec: ModelSpec) -> tuple[DataFrame, DataFrame]:
+    """(Usable training rows joined to their features and split, rejected training rows)."""
+    training = run.read("training_data")
+    required = tuple(
+        c for c in (*spec.numeric_features, *spec.categorical_features)
+        if c in training.columns and c not in IMPUTABLE_TRAINING_FEATURES
+    )
+    usable, rejected = validate_training_rows(training, label_col=spec.label_col, required_features=required)
+    features = run.read("feature_store").transform(latest_features)
+    dataset = (
+        usable.transform(join_features, features, label_col=spec.label_col,
+                         numeric_features=spec.numeric_features, categorical_features=spec.categorical_features)
+        .transform(assign_split, train_fraction=spec.train_fraction, seed=spec.seed)
+        # A training set this size fits a partition per core; many tiny partitions would multiply
+        # the tasks of every optimiser iteration. Cached: fitted iteratively, then scored.
+        .coalesce(run.spark.sparkContext.defaultParallelism)
+        .cache()
+    )
+    return dataset, rejected
+
+
+def execute(run: JobRun) -> None:
+    min_auc = float(job_settings("ml")["min_auc"])
+    configs, malformed = split_corrupt(run.read("model_config", MODEL_CONFIG_SCHEMA))
+    spec = to_model_spec(configs.transform(active_model_config).collect())
+    dataset, rejected = prepare_dataset(run, spec)
+    run.save_model("trained_model", build_pipeline(spec).fit(dataset.where(F.col("split") == "train")))
+    # Score with the model as published. Reloading also drops the training summary, whose
+    # reference to the Spark session cannot be serialised into tasks once rows are observed.
+    model = PipelineModel.load(run.catalog.output("trained_model").path)
+    scored = model.transform(dataset)
+    predictions = scored.transform(
+        prediction_rows, model_name=spec.model_name, model_version=spec.version
+    ).cache()  # written, then evaluated per split: score once
+    run.write("model_predictions", predictions)
+
+    auc = area_under_roc(predictions)
+    auc_by_split = run.spark.createDataFrame(auc, "split string, auc double")
+    run.write("model_metrics", predictions.transform(classification_metrics, auc_by_split))
+    weights, kind = feature_weights(model, scored)
+    weights_df = run.spark.createDataFrame(weights, "feature_index int, attribute_name string, weight double")
+    run.write("feature_importance", weights_df.transform(
+        rank_features, model_name=spec.model_name, model_version=spec.version, weight_kind=kind))
+    run.reject("model_config", malformed)
+    run.reject("training_data", rejected)
+    predictions.unpersist()
+    dataset.unpersist()
+
+    test_auc = dict(auc)["test"]
+    if test_auc < min_auc:
+        raise ValueError(f"test AUC {test_auc:.3f} is below ml.min_auc {min_auc}: do not deploy this model")
+
+
+def main() -> int:
+    with JobRun("ml_pipeline") as run:
+        execute(run)
+    return run.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
