@@ -7,14 +7,14 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-SCALE  ?= 1
+SCALE  ?=
 JOB    ?=
 PYTEST_ARGS ?=
 
 .PHONY: help setup data run test bench-jobs clean distclean
 
 help:
-	@echo "make run [JOB=orders] [SCALE=1]   run the jobs (generates sample data when missing)"
+	@echo "make run [JOB=orders] [SCALE=N]   run the jobs (generates sample data when missing, or when SCALE changes)"
 	@echo "make data [SCALE=1]               (re)generate the sample input tables"
 	@echo "make test                         run the test suite"
 	@echo "make bench-jobs                   time the jobs at SCALE=1 and SCALE=10"
@@ -31,10 +31,10 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 data: setup
-	$(PY) -m lineage_audit.cli generate --scale $(SCALE)
+	$(PY) -m lineage_audit.cli generate $(if $(SCALE),--scale $(SCALE))
 
 run: setup
-	$(PY) -m lineage_audit.cli run --scale $(SCALE) $(JOB)
+	$(PY) -m lineage_audit.cli run $(if $(SCALE),--scale $(SCALE)) $(JOB)
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

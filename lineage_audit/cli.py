@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run jobs in dependency order (all when none is named)")
     run.add_argument("jobs", nargs="*", metavar="JOB", help=f"one or more of: {', '.join(JOBS)}")
-    run.add_argument("--scale", type=_scale, default=1.0, help="scale of the sample data to generate if missing")
+    run.add_argument("--scale", type=_scale, default=None,
+                     help="regenerate the sample data at this scale unless it already is (default: use what is "
+                          "there, or generate SCALE=1)")
     run.add_argument("--seed", type=int, default=DEFAULT_SEED)
 
     sub.add_parser("jobs", help="list the jobs in the order `run` runs them")

@@ -53,10 +53,17 @@ def check_java() -> None:
         raise SystemExit("Java 17+ is required by Spark 4 and was not found (install a JDK 17, or set JAVA_HOME).")
 
 
-def ensure_data(data_dir: Path, scale: float, seed: int = DEFAULT_SEED, log: Callable[[str], None] = print) -> bool:
-    """Generate the inputs unless they exist for this scale and seed; True when it generated."""
-    if generated_with(data_dir) == {"scale": scale, "seed": seed}:
+def ensure_data(data_dir: Path, scale: float | None, seed: int = DEFAULT_SEED,
+                log: Callable[[str], None] = print) -> bool:
+    """Make sure complete inputs exist; True when it had to generate them.
+
+    Without ``scale``, whatever complete data is there is used (or SCALE=1 is generated); with
+    ``scale``, the data is regenerated unless it was made with that scale and seed.
+    """
+    existing = generated_with(data_dir)
+    if existing is not None and (scale is None or existing == {"scale": scale, "seed": seed}):
         return False
+    scale = 1.0 if scale is None else scale
     log(f"Generating sample data (SCALE={scale:g}, seed={seed}) into {data_dir / 'inputs'} ...")
     started = time.perf_counter()
     generate(data_dir, scale=scale, seed=seed, progress=log)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage_audit.config import ConfigError, load_catalog
+from lineage_audit.config import PROJECT_ROOT, ConfigError, load_catalog
 from lineage_audit.job import JobRun
 from lineage_audit.spark import DELTA_SKIP_REASON, default_properties, delta_available, parse_properties
 from lineage_audit.tables import as_rejects, split_corrupt
@@ -56,7 +56,7 @@ def test_spark_defaults_file_is_parsed_and_log4j_made_absolute():
     assert props["spark.master"].startswith("local")
     assert props["spark.sql.adaptive.enabled"] == "true"
     option = props["spark.driver.extraJavaOptions"]
-    assert "-Dlog4j2.configurationFile=/" in option and option.endswith("conf/log4j2.properties")
+    assert f"-Dlog4j2.configurationFile={PROJECT_ROOT / 'conf/log4j2.properties'}" in option
     assert not any(key == "spark.extraListeners" for key in props), "the OpenLineage block ships commented out"
 
 

@@ -1,0 +1,224 @@
+"""All eight jobs as a user runs them: generated data, separate Spark applications, real files.
+
+Runs ``lineage-audit run`` (what ``make run`` calls) on tiny data in a temporary directory, then
+reads every output back with Spark and checks its schema and invariants.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lineage_audit.config import PROJECT_ROOT, load_catalog
+from lineage_audit.runner import JOBS
+
+pytestmark = pytest.mark.e2e
+SCALE = "0.02"
+
+# Every output table: its columns in order, written out so a schema change is a visible decision.
+EXPECTED_COLUMNS: dict[str, list[str]] = {
+    "processed_customers": ["customer_id", "first_name", "last_name", "full_name", "email_hash",
+        "email_domain", "phone_hash", "birth_date", "age", "country_code", "city", "signup_date", "updated_at"],
+    "enriched_orders": ["order_id", "customer_id", "customer_segment", "customer_country", "product_id",
+        "is_known_product", "product_name", "category", "brand", "list_price", "order_ts", "order_date",
+        "order_hour", "quantity", "unit_price", "currency", "status", "channel", "coupon_code", "gross_amount",
+        "discount_tier", "discount_rate", "discount_amount", "net_amount", "is_high_value"],
+    "order_summary": ["customer_id", "order_date", "order_count", "total_net_amount", "avg_net_amount",
+        "total_quantity", "distinct_products", "high_value_orders", "first_order_ts", "last_order_ts"],
+    "processed_transactions": ["transaction_id", "account_id", "customer_id", "account_fingerprint",
+        "account_type", "account_status", "risk_rating", "transaction_ts", "transaction_date",
+        "transaction_hour", "day_of_week", "transaction_type", "direction", "merchant", "merchant_category",
+        "channel", "original_currency", "original_amount", "is_foreign_currency", "exchange_rate",
+        "reporting_currency", "amount_reporting", "signed_amount_reporting"],
+    "daily_account_summary": ["account_id", "customer_id", "transaction_date", "reporting_currency",
+        "transaction_count", "debit_total", "credit_total", "net_amount", "max_amount", "distinct_merchants",
+        "foreign_currency_count", "first_transaction_ts", "last_transaction_ts"],
+    "fraud_indicators": ["transaction_id", "account_id", "transaction_ts", "amount_reporting",
+        "transaction_seq", "running_total", "velocity_count", "seconds_since_previous", "account_mean_amount",
+        "account_stddev_amount", "amount_zscore", "is_velocity_alert", "is_amount_outlier", "risk_level"],
+    "data_quality_report": ["table_name", "column_name", "data_type", "is_required", "row_count", "null_count",
+        "null_rate", "distinct_count", "min_value", "max_value", "rule", "violation_count", "violation_rate",
+        "malformed_rows"],
+    "data_lineage_summary": ["table_name", "source_format", "source_path", "total_records", "row_count",
+        "malformed_rows", "malformed_rate", "column_count", "key_column", "duplicate_key_count",
+        "duplicate_key_rate", "required_null_cells", "violation_cells", "quality_score"],
+    "quality_alerts": ["alert_id", "table_name", "column_name", "check_name", "observed_rate", "threshold",
+        "affected_rows", "severity", "message"],
+    "real_time_user_analytics": ["user_id", "session_id", "session_number", "session_start", "session_end",
+        "session_date", "session_duration_seconds", "event_count", "distinct_products", "purchase_count",
+        "cart_add_count", "device", "converted", "country", "age", "age_band", "gender", "is_premium",
+        "days_since_signup"],
+    "trending_content": ["window_start", "window_end", "trend_rank", "dense_trend_rank", "product_id",
+        "product_name", "category", "engagement_score", "score_share", "view_count", "purchase_count",
+        "unique_users"],
+    "personalization_models": ["user_id", "affinity_electronics", "affinity_books", "affinity_home",
+        "affinity_sports", "affinity_fashion", "affinity_toys", "affinity_grocery", "affinity_beauty",
+        "total_affinity", "top_category", "top_category_score"],
+    "model_predictions": ["customer_id", "label", "prediction", "churn_probability", "split",
+        "has_feature_snapshot", "model_name", "model_version"],
+    "model_metrics": ["metric", "value", "split", "model_name", "model_version"],
+    "feature_importance": ["feature_index", "feature_name", "source_column", "feature_kind", "weight_kind",
+        "weight", "abs_weight", "importance_rank", "model_name", "model_version"],
+    "raw_data_lake": ["record_id", "event_ts", "payload", "record_hash", "source", "ingest_date"],
+    "structured_data_lake": ["source", "record_id", "event_ts", "attribute", "position", "value_double",
+        "value_string", "unit"],
+    "data_lake_metadata": ["source", "record_count", "rejected_count", "min_event_ts", "max_event_ts",
+        "distinct_partitions", "payload_bytes", "ingested_at"],
+    "data_lineage_tracking": ["input_table", "input_path", "target_table", "records_in", "records_out",
+        "records_rejected", "is_reconciled", "hash_count", "xxhash64_sum", "hash_digest"],
+    "compliance_report": ["regulation", "requirement_id", "data_category", "accesses", "violations",
+        "role_violations", "purpose_violations", "violation_rate", "users_with_violations", "compliance_status"],
+    "data_privacy_assessment": ["table_name", "column_name", "data_category", "sensitivity", "owner_team",
+        "regulations", "is_encrypted", "requires_encryption", "is_masked", "requires_masking",
+        "retention_days", "max_retention_days", "retention_excess_days", "gaps", "risk_score", "risk_level"],
+    "governance_dashboard": ["owner_team", "tables_owned", "columns_owned", "high_sensitivity_columns",
+        "unencrypted_columns", "access_count", "violation_count", "distinct_users", "documented_lineage_edges",
+        "undocumented_table_count", "undocumented_tables"],
+    "audit_trail": ["sequence_number", "access_id", "user_name", "role", "user_sequence", "access_ts",
+        "previous_access_ts", "previous_table_name", "seconds_since_previous", "table_name", "column_name",
+        "action", "purpose", "rows_accessed", "client_network", "approved", "data_category", "sensitivity",
+        "is_violation", "violation_reasons", "event_fingerprint"],
+}
+
+# Tables whose key must be unique.
+UNIQUE_KEYS = {
+    "processed_customers": ["customer_id"],
+    "enriched_orders": ["order_id"],
+    "processed_transactions": ["transaction_id"],
+    "fraud_indicators": ["transaction_id"],
+    "audit_trail": ["access_id"],
+    "model_predictions": ["customer_id"],
+}
+
+# (raw input, row-level output): every input row is in the output or in the input's rejects.
+RECONCILED = {
+    "customers": [("raw_customers", "processed_customers")],
+    "orders": [("raw_orders", "enriched_orders")],
+    "financial": [("raw_transactions", "processed_transactions")],
+    "compliance": [("data_access_logs", "audit_trail")],
+    "ml_pipeline": [("training_data", "model_predictions")],
+}
+LAKE_SOURCES = ("external_api_data", "log_files", "sensor_data", "social_media_feeds")
+
+
+def _run_cli(args: list[str], data_dir: Path, timeout: int = 900) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LINEAGE_AUDIT_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        [sys.executable, "-m", "lineage_audit.cli", *args],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("e2e")
+    done = _run_cli(["run", "--scale", SCALE], root)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    assert "8/8 jobs succeeded" in done.stdout
+    for job in JOBS:
+        assert f"== {job}: ok in" in done.stdout
+    return root
+
+
+@pytest.fixture(scope="module")
+def summaries(data_dir) -> dict[str, dict]:
+    runs = data_dir / "runs"
+    return {job: json.loads((runs / f"{job}.json").read_text()) for job in JOBS}
+
+
+@pytest.fixture(scope="module")
+def catalog(data_dir):
+    return load_catalog(data_dir=data_dir, table_format="parquet")
+
+
+def _read(spark, catalog, table):
+    return spark.read.parquet(catalog.output(table).path)
+
+
+def test_every_output_exists_with_its_schema(spark, catalog):
+    produced = {name for name, spec in catalog.outputs.items() if spec.format != "mlmodel"}
+    assert produced == set(EXPECTED_COLUMNS)
+    for table, columns in EXPECTED_COLUMNS.items():
+        df = _read(spark, catalog, table)
+        assert df.columns == columns, table
+        assert df.count() > 0, f"{table} is empty"
+
+
+def test_trained_model_is_a_loadable_pipeline(catalog):
+    from pyspark.ml import PipelineModel
+
+    model = PipelineModel.load(catalog.output("trained_model").path)
+    assert len(model.stages) >= 3
+
+
+def test_keys_are_unique(spark, catalog):
+    for table, key in UNIQUE_KEYS.items():
+        df = _read(spark, catalog, table)
+        assert df.count() == df.select(*key).distinct().count(), table
+
+
+def test_rows_reconcile(spark, catalog, summaries):
+    for job, pairs in RECONCILED.items():
+        summary = summaries[job]
+        for source, output in pairs:
+            rows_in = summary["rows_in"][source]
+            rows_out = summary["rows_out"][output]
+            rejected = summary["rows_rejected"].get(source, 0)
+            assert rows_in == rows_out + rejected, (job, source, rows_in, rows_out, rejected)
+            assert rows_out == _read(spark, catalog, output).count()
+
+
+def test_data_lake_reconciles_across_its_four_sources(summaries):
+    summary = summaries["data_lake_ingestion"]
+    rows_in = sum(summary["rows_in"][s] for s in LAKE_SOURCES)
+    rejected = sum(summary["rows_rejected"].get(s, 0) for s in LAKE_SOURCES)
+    assert rows_in == summary["rows_out"]["raw_data_lake"] + rejected
+
+
+def test_defects_were_quarantined_with_reasons(spark, catalog):
+    for source in ("raw_customers", "raw_orders", "raw_transactions", "log_files", "sensor_data"):
+        rejects = spark.read.parquet(catalog.rejects(source).path)
+        assert rejects.columns == ["source_table", "reject_reason", "raw_record", "rejected_by_job"]
+        reasons = {r.reject_reason for r in rejects.select("reject_reason").distinct().collect()}
+        assert reasons, f"no rejects for {source}"
+        assert all(reasons), source
+
+
+def test_rerun_overwrites_instead_of_appending(spark, data_dir, catalog, summaries):
+    done = _run_cli(["run", "orders"], data_dir)
+    assert done.returncode == 0, done.stderr[-3000:]
+    again = json.loads((data_dir / "runs/orders.json").read_text())
+    assert again["rows_out"] == summaries["orders"]["rows_out"]
+    assert again["rows_rejected"] == summaries["orders"]["rows_rejected"]
+    assert _read(spark, catalog, "enriched_orders").count() == again["rows_out"]["enriched_orders"]
+
+
+def test_spark_submit_runs_a_job_with_the_shared_properties(data_dir, summaries):
+    spark_submit = Path(sys.executable).with_name("spark-submit")
+    if not spark_submit.exists():
+        spark_submit = Path(shutil.which("spark-submit") or "spark-submit")
+    env = {**os.environ, "LINEAGE_AUDIT_DATA_DIR": str(data_dir), "PYSPARK_PYTHON": sys.executable,
+           "PYSPARK_DRIVER_PYTHON": sys.executable}
+    done = subprocess.run(
+        [str(spark_submit), "--properties-file", "spark-defaults.conf", "jobs/orders.py"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "== orders: ok in" in done.stdout
+    assert json.loads((data_dir / "runs/orders.json").read_text())["rows_out"] == summaries["orders"]["rows_out"]
+
+
+def test_missing_input_fails_fast_with_the_command_to_fix_it(tmp_path):
+    env = {**os.environ, "LINEAGE_AUDIT_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "jobs/orders.py"], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert "input table 'raw_orders' not found" in done.stderr
+    assert "make data" in done.stderr
+    assert "Traceback" not in done.stderr
