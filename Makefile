@@ -11,7 +11,7 @@ SCALE  ?=
 JOB    ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup data run test bench-jobs clean distclean
+.PHONY: help setup data run test lint bench-jobs clean distclean
 
 help:
 	@echo "make run [JOB=orders] [SCALE=N]   run the jobs (generates sample data when missing, or when SCALE changes)"
@@ -37,7 +37,11 @@ run: setup
 	$(PY) -m lineage_audit.cli run $(if $(SCALE),--scale $(SCALE)) $(JOB)
 
 test: setup
+	$(PY) -m ruff check jobs lineage_audit tests benchmarks
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(PY) -m ruff check jobs lineage_audit tests benchmarks
 
 bench-jobs: setup
 	$(PY) benchmarks/bench_jobs.py

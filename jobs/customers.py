@@ -14,22 +14,13 @@ import sys
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType, StructField, StructType
 
 from lineage_audit.config import TableSpec, job_settings
 from lineage_audit.job import JobRun
+from lineage_audit.raw_feeds import BIRTH_DATE_FORMATS, RAW_CUSTOMERS_SCHEMA
 from lineage_audit.tables import as_rejects, count_rows, split_corrupt, table_exists, write_table
 
-RAW_CUSTOMERS_SCHEMA = StructType([
-    StructField(name, StringType(), True)
-    for name in (
-        "customer_id", "first_name", "last_name", "email", "phone", "birth_date",
-        "country", "city", "signup_date", "updated_at",
-    )
-])
 
-# The CRM writes birth dates in any of these; the first that parses wins.
-BIRTH_DATE_FORMATS = ("yyyy-MM-dd", "dd/MM/yyyy", "yyyy/MM/dd")
 SUPERSEDED_REASON = "superseded by a later record"
 
 STANDARD_COLUMNS = (

@@ -22,48 +22,20 @@ from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import DoubleType, IntegerType, StringType, StructField, StructType, TimestampType
 
 from lineage_audit.config import job_settings
 from lineage_audit.job import JobRun
+from lineage_audit.raw_feeds import (
+    BIRTH_DATE_FORMATS, ORDER_TS_FORMAT, RAW_CUSTOMERS_SCHEMA, RAW_ORDERS_SCHEMA, RAW_TRANSACTIONS_SCHEMA,
+)
 from lineage_audit.tables import split_corrupt
 
-# The customer export is all text: dates come in three formats, so they are checked, not parsed.
-RAW_CUSTOMERS_SCHEMA = StructType([
-    StructField(name, StringType(), True)
-    for name in ("customer_id", "first_name", "last_name", "email", "phone", "birth_date", "country", "city",
-                 "signup_date", "updated_at")
-])
-RAW_ORDERS_SCHEMA = StructType([
-    StructField("order_id", StringType(), True),
-    StructField("customer_id", StringType(), True),
-    StructField("product_id", StringType(), True),
-    StructField("order_ts", TimestampType(), True),
-    StructField("quantity", IntegerType(), True),
-    StructField("unit_price", DoubleType(), True),
-    StructField("currency", StringType(), True),
-    StructField("status", StringType(), True),
-    StructField("channel", StringType(), True),
-    StructField("coupon_code", StringType(), True),
-])
-RAW_TRANSACTIONS_SCHEMA = StructType([
-    StructField("transaction_id", StringType(), True),
-    StructField("account_id", StringType(), True),
-    StructField("transaction_ts", TimestampType(), True),
-    StructField("amount", DoubleType(), True),
-    StructField("currency", StringType(), True),
-    StructField("transaction_type", StringType(), True),
-    StructField("merchant", StringType(), True),
-    StructField("merchant_category", StringType(), True),
-    StructField("channel", StringType(), True),
-])
 # Key column of each feed, for the duplicate-key check.
 TABLE_KEYS = {"raw_customers": "customer_id", "raw_orders": "order_id", "raw_transactions": "transaction_id"}
 KNOWN_CURRENCIES = ("USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "SEK")
 ORDER_STATUSES = ("PLACED", "SHIPPED", "DELIVERED", "CANCELLED", "RETURNED")
 TRANSACTION_TYPES = ("DEBIT", "CREDIT", "TRANSFER", "FEE")
 MERCHANT_CATEGORIES = ("grocery", "travel", "electronics", "restaurants", "utilities")
-BIRTH_DATE_FORMATS = ("yyyy-MM-dd", "dd/MM/yyyy", "yyyy/MM/dd")
 EARLIEST_BIRTH_DATE = "1900-01-01"
 EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
 PHONE_PATTERN = r"^\+\d{1,3} \(\d{3}\) \d{3}-\d{4}$"
@@ -119,7 +91,7 @@ def order_checks() -> list[ColumnCheck]:
         _pattern("order_id", r"^O\d{7}$"),
         _pattern("customer_id", r"^C\d{6}$"),
         _pattern("product_id", r"^P\d{5}$"),
-        ColumnCheck("order_ts"),
+        _parses_as("order_ts", ORDER_TS_FORMAT),
         ColumnCheck("quantity", "positive", F.col("quantity") <= 0),
         ColumnCheck("unit_price", "not negative", F.col("unit_price") < 0),
         _one_of("currency", KNOWN_CURRENCIES),

@@ -22,23 +22,12 @@ import sys
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import DoubleType, StringType, StructField, StructType, TimestampType
 
 from lineage_audit.config import job_settings
 from lineage_audit.job import JobRun
+from lineage_audit.raw_feeds import RAW_TRANSACTIONS_SCHEMA
 from lineage_audit.tables import as_rejects, split_corrupt
 
-RAW_TRANSACTIONS_SCHEMA = StructType([
-    StructField("transaction_id", StringType(), True),
-    StructField("account_id", StringType(), True),
-    StructField("transaction_ts", TimestampType(), True),
-    StructField("amount", DoubleType(), True),
-    StructField("currency", StringType(), True),
-    StructField("transaction_type", StringType(), True),
-    StructField("merchant", StringType(), True),
-    StructField("merchant_category", StringType(), True),
-    StructField("channel", StringType(), True),
-])
 RAW_COLUMNS = tuple(RAW_TRANSACTIONS_SCHEMA.fieldNames())
 # Money leaving the account; CREDIT is the only type that brings money in.
 OUTGOING_TYPES = ("DEBIT", "FEE", "TRANSFER")

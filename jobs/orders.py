@@ -13,26 +13,13 @@ import sys
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import DoubleType, IntegerType, StringType, StructField, StructType
 
 from lineage_audit.config import job_settings
 from lineage_audit.job import JobRun
+from lineage_audit.raw_feeds import ORDER_TS_FORMAT, RAW_ORDERS_SCHEMA
 from lineage_audit.tables import as_rejects, split_corrupt
 
-RAW_ORDERS_SCHEMA = StructType([
-    StructField("order_id", StringType(), True),
-    StructField("customer_id", StringType(), True),
-    StructField("product_id", StringType(), True),
-    StructField("order_ts", StringType(), True),
-    StructField("quantity", IntegerType(), True),
-    StructField("unit_price", DoubleType(), True),
-    StructField("currency", StringType(), True),
-    StructField("status", StringType(), True),
-    StructField("channel", StringType(), True),
-    StructField("coupon_code", StringType(), True),
-])
 
-ORDER_TS_FORMAT = "yyyy-MM-dd'T'HH:mm:ssXXX"  # ISO 8601 with a zone, e.g. 2026-01-01T00:09:49Z
 PREMIUM_SEGMENT = "PREMIUM"
 
 ORDER_COLUMNS = (

@@ -23,7 +23,7 @@ def _people(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     place = rng.integers(0, len(PLACES), size=n)
     domains = pick(rng, ("example.com", "mail.test", "corp.example.org"), n)
     email = np.array(
-        [f"{f.lower()}.{l.lower()}{i % 97}@{d}" for i, (f, l, d) in enumerate(zip(first, last, domains))],
+        [f"{given.lower()}.{family.lower()}{i % 97}@{d}" for i, (given, family, d) in enumerate(zip(first, last, domains))],
         dtype=object,
     )
     return {

@@ -77,13 +77,13 @@ def test_customer_checks_find_each_defect(spark):
 
 def test_order_checks_find_each_defect(spark):
     rows = [
-        ("O0000001", "C000001", "P00001", TS, 2, 10.0, "USD", "PLACED", "web", None),
-        ("O1", "C000001", "P1", TS, 0, -5.0, "XYZ", "LOST", "fax", "spring"),
+        ("O0000001", "C000001", "P00001", "2026-01-05T10:00:00Z", 2, 10.0, "USD", "PLACED", "web", None),
+        ("O1", "C000001", "P1", "yesterday", 0, -5.0, "XYZ", "LOST", "fax", "spring"),
         ("O0000003", None, "P00003", None, None, 1.0, "USD", "SHIPPED", "store", "VIP"),
     ]
     out = _counts(spark, spark.createDataFrame(rows, dq.RAW_ORDERS_SCHEMA), dq.order_checks())
     expected = spark.createDataFrame([
-        ("order_id", 0, 1), ("customer_id", 1, 0), ("product_id", 0, 1), ("order_ts", 1, 0), ("quantity", 1, 1),
+        ("order_id", 0, 1), ("customer_id", 1, 0), ("product_id", 0, 1), ("order_ts", 1, 1), ("quantity", 1, 1),
         ("unit_price", 0, 1), ("currency", 0, 1), ("status", 0, 1), ("channel", 0, 1), ("coupon_code", 1, 1),
     ], COUNTS_SCHEMA)
     assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
