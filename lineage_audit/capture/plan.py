@@ -17,7 +17,7 @@ lineage code needs: a Join's children are (left, right), a CaseWhen's are
 >>> node = parse_plan(json.dumps(doc))
 >>> node.name, node.children[0].name
 ('Filter', 'LocalRelation')
->>> [a.name for a in node.expression("condition").attributes()]
+>>> [(a.label, a.expr_id) for a in node.expression("condition").attributes()]
 ['id']
 """
 
