@@ -18,7 +18,7 @@ lineage code needs: a Join's children are (left, right), a CaseWhen's are
 >>> node.name, node.children[0].name
 ('Filter', 'LocalRelation')
 >>> [(a.label, a.expr_id) for a in node.expression("condition").attributes()]
-['id']
+[('id', 7)]
 """
 
 from __future__ import annotations
