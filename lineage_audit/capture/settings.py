@@ -74,6 +74,17 @@ def _nest(props: Mapping[str, str], prefix: str) -> dict[str, Any]:
     return tree
 
 
+def _dotted(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping):
+            flat.update(_dotted(value, name))
+        else:
+            flat[name] = str(value)
+    return flat
+
+
 def transport_config(spec: Mapping[str, Any]) -> dict[str, Any]:
     """Translate the official listener's transport keys into an openlineage-python config."""
     kind = str(spec.get("type", "http")).lower()
@@ -91,7 +102,8 @@ def transport_config(spec: Mapping[str, Any]) -> dict[str, Any]:
     if kind == "console":
         return {"type": "console"}
     if kind == "kafka":
-        properties = dict(spec.get("properties", {}) or {})
+        # Kafka's own keys contain dots (bootstrap.servers): join what key splitting nested.
+        properties = _dotted(spec.get("properties", {}) or {})
         return {"type": "kafka", "topic": spec.get("topicName") or spec.get("topic"), "config": properties,
                 "flush": True}
     if kind == "composite":
