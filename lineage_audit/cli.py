@@ -3,6 +3,8 @@
     lineage-audit generate [--scale S] [--seed N]    write the sample input tables
     lineage-audit run [JOB ...] [--scale S]          generate if needed, then run jobs in order
     lineage-audit jobs                               list the jobs in run order
+    lineage-audit submit [--conf K=V ...] SCRIPT [ARGS]   run a PySpark script with lineage capture
+    lineage-audit replay [--conf K=V ...]            send spooled lineage events now
 """
 
 from __future__ import annotations
@@ -43,7 +45,36 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=DEFAULT_SEED)
 
     sub.add_parser("jobs", help="list the jobs in the order `run` runs them")
+
+    submit = sub.add_parser("submit", help="run an unmodified PySpark script with lineage capture")
+    submit.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
+                        help="a Spark property, as spark-submit takes it (repeatable)")
+    submit.add_argument("script", help="the PySpark script to run")
+    submit.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments passed to the script")
+
+    replay = sub.add_parser("replay", help="send the lineage events spooled while the server was unreachable")
+    replay.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
+                        help="a spark.openlineage.* property (repeatable); default: conf/openlineage.yml")
     return parser
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from lineage_audit.capture.launcher import parse_conf_pairs, submit
+
+    return submit(args.script, args.script_args, parse_conf_pairs(args.conf))
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from lineage_audit.capture.emitter import Emitter
+    from lineage_audit.capture.launcher import parse_conf_pairs
+    from lineage_audit.capture.settings import resolve_settings
+
+    settings = resolve_settings(parse_conf_pairs(args.conf))
+    emitter = Emitter(settings.transport, settings.spool_dir)
+    sent, pending = emitter.replay()
+    emitter.close()
+    print(f"sent {sent} spooled event(s); {pending} still pending in {settings.spool_dir}")
+    return 0 if pending == 0 else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "jobs":
         print("\n".join(JOBS))
         return 0
+    if args.command == "submit":
+        return _submit(args)
+    if args.command == "replay":
+        return _replay(args)
     if args.command == "generate":
         print(f"Generating sample data (SCALE={args.scale:g}, seed={args.seed}) into {data_dir / 'inputs'}")
         generate(data_dir, scale=args.scale, seed=args.seed, tables=args.tables, progress=print)

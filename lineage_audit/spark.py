@@ -9,6 +9,7 @@ under ``spark-submit`` the submitted properties are the user's choice and are le
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -65,11 +66,13 @@ def launched_by_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
-def build_session(app_name: str, conf: Mapping[str, str] | None = None) -> SparkSession:
-    """Build (or reuse) the SparkSession for ``app_name``.
+def build_session(app_name: str, conf: Mapping[str, str] | None = None, capture: bool = True) -> SparkSession:
+    """Build (or reuse) the SparkSession for ``app_name``, with lineage capture installed.
 
     ``conf`` entries beat ``spark-defaults.conf``. Python workers use this interpreter, so
-    jobs run the same from a virtualenv whether or not it is activated.
+    jobs run the same from a virtualenv whether or not it is activated. Capture follows the
+    ``spark.openlineage.*`` settings (and stands down for the official listener); a failure to
+    install it is logged and never stops the job.
     """
     builder = SparkSession.builder.appName(app_name)
     settings: dict[str, str] = {}
@@ -79,7 +82,19 @@ def build_session(app_name: str, conf: Mapping[str, str] | None = None) -> Spark
     settings.update(conf or {})
     for key, value in settings.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    if capture:
+        _install_capture(session)
+    return session
+
+
+def _install_capture(session: SparkSession) -> None:
+    try:
+        from lineage_audit.capture.listener import install
+
+        install(session)
+    except Exception as exc:  # lineage must never be the reason a job fails
+        logging.getLogger(__name__).warning("lineage capture could not be installed: %s", exc)
 
 
 def delta_available(spark: SparkSession) -> bool:

@@ -16,6 +16,7 @@ def spark():
     session = build_session(
         "lineage-audit-tests",
         conf={"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"},
+        capture=False,  # capture tests install it themselves, with a file transport
     )
     yield session
     session.stop()

@@ -219,8 +219,8 @@ class _PlanWalker:
                 for (target, _), (source, _) in zip(output, child_output):
                     graph.add_edge(target, source, IDENTITY)
         elif name == "Generate":
-            generated = graph.dependencies(node.expression("generator"), IDENTITY) if node.expression(
-                "generator") else []
+            generator = node.expression("generator")
+            generated = graph.dependencies(generator, IDENTITY) if generator is not None else []
             for attr in node.expression_list("generatorOutput"):
                 for source, transformation in generated:
                     graph.add_edge(attr.expr_id, source, transformation)

@@ -29,7 +29,6 @@ MASKING_FUNCTIONS = frozenset({"Sha1", "Sha2", "Md5", "Crc32", "Murmur3Hash", "X
 RANK_LIKE = frozenset({"Rank", "DenseRank", "PercentRank", "CumeDist", "RowNumber", "NTile"})
 # Wrappers that neither change nor compute a value.
 TRANSPARENT = frozenset({"Alias", "SortOrder", "WindowSpecDefinition"})
-_SEMI_JOINS = ("LeftSemi$", "LeftAnti$")
 
 
 @dataclass(frozen=True)
