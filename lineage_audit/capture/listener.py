@@ -77,11 +77,12 @@ class Capture:
         self._jlistener = None
         self._jmanager = None
         self._jsc = None
+        self._jvm = None
 
     # -- callback side (Spark's listener bus thread) ---------------------------------------
     def observe(self, qe, duration_ns: int, error) -> None:
         try:
-            snapshot = take_snapshot(qe, duration_ns, error)
+            snapshot = take_snapshot(self._jvm, qe, duration_ns, error)
         except Exception as exc:  # a plan shape capture cannot read: skip it, never fail Spark
             self._warn_once("snapshot", "could not read a query plan for lineage: %s", exc)
             return
@@ -138,6 +139,7 @@ class Capture:
         self._jlistener = _Listener(self)
         self._jmanager = spark._jsparkSession.listenerManager()
         self._jsc = spark.sparkContext._jsc
+        self._jvm = spark.sparkContext._jvm
         self._jmanager.register(self._jlistener)
         self._queue.put(application_event(RunState.START, self.app, self.settings, int(time.time() * 1000)))
         self._worker.start()

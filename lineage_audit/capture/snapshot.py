@@ -99,6 +99,43 @@ def _leaf_ref(leaf) -> DatasetRef | None:
     return None  # local data, RDDs, ranges: no input dataset
 
 
+SUBQUERY_MARKERS = ("ScalarSubquery", "Exists", "ListQuery", "InSubquery", "LateralSubquery", "FunctionTableSubquery")
+
+
+def _seq(jseq) -> list:
+    return [jseq.apply(i) for i in range(jseq.size())]
+
+
+def subquery_plans(jvm, plan) -> list:
+    """Plans of subquery expressions, in the order column_lineage expects their leaves.
+
+    Nodes in pre-order, and within a node its expressions in pre-order.
+    """
+    subquery_class = jvm.java.lang.Class.forName("org.apache.spark.sql.catalyst.expressions.SubqueryExpression")
+    found, nodes = [], [plan]
+    while nodes:
+        node = nodes.pop()
+        for expr in _seq(node.expressions()):
+            exprs = [expr]
+            while exprs:
+                current = exprs.pop()
+                if subquery_class.isInstance(current):
+                    found.append(current.plan())
+                exprs.extend(reversed(_seq(current.children())))
+        nodes.extend(reversed(_seq(node.children())))
+    return found
+
+
+def plan_leaves(jvm, plan, plan_json: str | None = None) -> list[DatasetRef | None]:
+    """Datasets of the plan's leaves, then of its subqueries' leaves (see column_lineage)."""
+    refs = [_leaf_ref(leaf) for leaf in _seq(plan.collectLeaves())]
+    # Walking every expression through py4j is slow; only plans with subqueries need it.
+    if plan_json is None or any(marker in plan_json for marker in SUBQUERY_MARKERS):
+        for sub in subquery_plans(jvm, plan):
+            refs.extend(plan_leaves(jvm, sub))
+    return refs
+
+
 def _write_target(command, spark_session) -> tuple[DatasetRef, str | None]:
     kind = command.getClass().getSimpleName()
     query_schema = command.query().schema().json()
@@ -125,8 +162,11 @@ def _write_target(command, spark_session) -> tuple[DatasetRef, str | None]:
     raise ValueError(f"not a write command: {kind}")
 
 
-def take_snapshot(qe, duration_ns: int, error=None) -> QuerySnapshot | None:
-    """Copy what lineage needs from a finished query; None when it wrote nothing."""
+def take_snapshot(jvm, qe, duration_ns: int, error=None) -> QuerySnapshot | None:
+    """Copy what lineage needs from a finished query; None when it wrote nothing.
+
+    ``jvm`` is the py4j view of the driver JVM (``SparkContext._jvm``).
+    """
     command = qe.analyzed()
     kind = command.getClass().getSimpleName()
     if kind not in WRITE_COMMANDS:
@@ -134,16 +174,14 @@ def take_snapshot(qe, duration_ns: int, error=None) -> QuerySnapshot | None:
     ended = int(time.time() * 1000)
     query = command.query()
     output, mode = _write_target(command, qe.sparkSession())
-    leaves = query.collectLeaves()
-    refs, iterator = [], leaves.iterator()
-    while iterator.hasNext():
-        refs.append(_leaf_ref(iterator.next()))
+    query_json = query.toJSON()
+    refs = plan_leaves(jvm, query, query_json)
     message = str(error.getMessage()) if error is not None else None
     trace = _stack_trace(error) if error is not None else None
     columns = tuple(json.loads(query.schema().json()).get("fields", []))
     return QuerySnapshot(
         command=kind,
-        query_json=query.toJSON(),
+        query_json=query_json,
         output=output,
         output_columns=tuple(f["name"] for f in columns),
         mode=mode,

@@ -23,7 +23,9 @@ from lineage_audit.capture.column_lineage import (
     column_lineage,
     to_facet_dict,
 )
+from lineage_audit.capture.naming import dataset_identity
 from lineage_audit.capture.plan import parse_plan
+from lineage_audit.capture.snapshot import plan_leaves
 
 ID = "DIRECT/IDENTITY"
 TR = "DIRECT/TRANSFORMATION"
@@ -66,39 +68,9 @@ def tables(spark, tmp_path_factory):
     return frames
 
 
-def _seq(jseq) -> list:
-    return [jseq.apply(i) for i in range(jseq.size())]
-
-
-def _dataset_of(leaf) -> tuple[str, str] | None:
-    if leaf.getClass().getSimpleName() != "LogicalRelation":
-        return None
-    path = leaf.relation().location().rootPaths().head().toString()
-    return "file", path.removeprefix("file:")
-
-
-def _subquery_plans(jvm, plan) -> list:
-    """Subquery plans in the order column_lineage documents: nodes pre-order, expressions pre-order."""
-    subquery_class = jvm.java.lang.Class.forName("org.apache.spark.sql.catalyst.expressions.SubqueryExpression")
-    found, nodes = [], [plan]
-    while nodes:
-        node = nodes.pop()
-        for expr in _seq(node.expressions()):
-            exprs = [expr]
-            while exprs:
-                current = exprs.pop()
-                if subquery_class.isInstance(current):
-                    found.append(current.plan())
-                exprs.extend(reversed(_seq(current.children())))
-        nodes.extend(reversed(_seq(node.children())))
-    return found
-
-
 def jvm_leaves(jvm, plan) -> list[tuple[str, str] | None]:
-    leaves = [_dataset_of(leaf) for leaf in _seq(plan.collectLeaves())]
-    for sub in _subquery_plans(jvm, plan):
-        leaves.extend(jvm_leaves(jvm, sub))
-    return leaves
+    """The leaves column_lineage expects, named as capture names them (see capture.snapshot)."""
+    return [None if ref is None else dataset_identity(ref.uri) for ref in plan_leaves(jvm, plan)]
 
 
 def lineage_of(df, analyzed=None) -> ColumnLineage:
