@@ -107,4 +107,8 @@ def report(results: Sequence[JobResult], data_dir: Path) -> str:
         f"  rejects        {data_dir / 'rejects'}   (quarantined rows, one table per source, with the reason)",
         f"  run summaries  {data_dir / 'runs'}",
     ]
+    spooled = len(list((data_dir / "lineage-spool").glob("*.json"))) if (data_dir / "lineage-spool").exists() else 0
+    if spooled:
+        lines.append(f"  lineage        {spooled} OpenLineage events waiting in {data_dir / 'lineage-spool'} "
+                     "(no lineage server answered; `lineage-audit replay` sends them)")
     return "\n".join(lines)

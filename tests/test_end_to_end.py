@@ -222,3 +222,22 @@ def test_missing_input_fails_fast_with_the_command_to_fix_it(tmp_path):
     assert "input table 'raw_orders' not found" in done.stderr
     assert "make data" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_every_write_of_every_job_was_captured_with_column_lineage(data_dir, summaries):
+    # No lineage server runs in this test, so capture spooled every event for a later replay.
+    events = [json.loads(p.read_text()) for p in sorted((data_dir / "lineage-spool").glob("*.json"))]
+    for job in JOBS:
+        app = [e for e in events if e["job"]["name"] == job]
+        assert [e["eventType"] for e in app][:1] == ["START"] and app[-1]["eventType"] == "COMPLETE", job
+        completes = [e for e in events if e["job"]["name"].startswith(f"{job}.") and e["eventType"] == "COMPLETE"]
+        written = summaries[job]["rows_out"].keys() | summaries[job]["rows_rejected"].keys()
+        # trained_model is saved by Spark ML, not by a DataFrame write: it has no lineage event of its own
+        expected = len(written - {"trained_model"})
+        assert len(completes) >= expected, (job, len(completes), sorted(written))
+        for event in completes:
+            assert "extractionError" not in event["run"]["facets"], event["job"]["name"]
+            assert event["run"]["facets"]["parent"]["job"]["name"] == job
+            output = event["outputs"][0]
+            assert "columnLineage" in output["facets"], event["job"]["name"]
+            assert output["outputFacets"]["outputStatistics"]["rowCount"] >= 0
