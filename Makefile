@@ -11,13 +11,14 @@ SCALE  ?=
 JOB    ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup data run test lint bench-jobs clean distclean
+.PHONY: help setup data run test lint bench-jobs bench-capture clean distclean
 
 help:
 	@echo "make run [JOB=orders] [SCALE=N]   run the jobs (generates sample data when missing, or when SCALE changes)"
 	@echo "make data [SCALE=1]               (re)generate the sample input tables"
 	@echo "make test                         run the test suite"
 	@echo "make bench-jobs                   time the jobs at SCALE=1 and SCALE=10"
+	@echo "make bench-capture                capture overhead per job, and cost against plan size"
 	@echo "make clean                        delete generated data, outputs and rejects"
 
 # The stamp is rebuilt when pyproject.toml changes, so new pins are installed by the next make.
@@ -46,8 +47,11 @@ lint: setup
 bench-jobs: setup
 	$(PY) benchmarks/bench_jobs.py
 
+bench-capture: setup
+	$(PY) benchmarks/bench_capture.py
+
 clean:
-	rm -rf data/inputs data/outputs data/rejects data/runs spark-warehouse metastore_db derby.log
+	rm -rf data/inputs data/outputs data/rejects data/runs data/lineage-spool spark-warehouse metastore_db derby.log
 
 distclean: clean
 	rm -rf $(VENV) *.egg-info .pytest_cache
