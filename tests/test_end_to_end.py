@@ -17,6 +17,7 @@ import pytest
 
 from lineage_audit.config import PROJECT_ROOT, load_catalog
 from lineage_audit.runner import JOBS
+from tests.capture.spec import requires_spec, validate_event
 
 pytestmark = pytest.mark.e2e
 SCALE = "0.02"
@@ -241,3 +242,11 @@ def test_every_write_of_every_job_was_captured_with_column_lineage(data_dir, sum
             output = event["outputs"][0]
             assert "columnLineage" in output["facets"], event["job"]["name"]
             assert output["outputFacets"]["outputStatistics"]["rowCount"] >= 0
+
+
+@requires_spec
+def test_every_event_the_jobs_emitted_conforms_to_the_openlineage_spec(data_dir, summaries):
+    paths = sorted((data_dir / "lineage-spool").glob("*.json"))
+    assert len(paths) >= 2 * len(JOBS)
+    for path in paths:
+        assert set(validate_event(json.loads(path.read_text()))) <= {"spark_properties"}, path.name
