@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import pytest
 
 from lineage_audit.config import Catalog, load_catalog
+from lineage_audit.runner import JOBS
 from lineage_audit.sample_data import generate
 from lineage_audit.spark import build_session
+from tests.pipeline import PIPELINE_SCALE, run_cli
 
 TEST_SCALE = 0.02  # a few hundred to a thousand rows per table: every defect still appears
 
@@ -28,3 +34,35 @@ def sample_catalog(tmp_path_factory) -> Catalog:
     data_dir = tmp_path_factory.mktemp("data")
     generate(data_dir, scale=TEST_SCALE)
     return load_catalog(data_dir=data_dir, table_format="parquet")
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory) -> Path:
+    """A data directory after ``lineage-audit run`` (what ``make run`` calls) of all eight jobs.
+
+    No lineage server listens, so capture spools every event to ``<data>/lineage-spool``. While
+    iterating on tests, ``LINEAGE_AUDIT_TEST_PIPELINE_DIR=<dir>`` reuses a finished run in ``<dir>``
+    (made with ``LINEAGE_AUDIT_DATA_DIR=<dir> lineage-audit run --scale 0.02``) instead.
+    """
+    reuse = os.environ.get("LINEAGE_AUDIT_TEST_PIPELINE_DIR")
+    if reuse:
+        assert (Path(reuse) / "runs").is_dir(), f"LINEAGE_AUDIT_TEST_PIPELINE_DIR={reuse} holds no finished run"
+        return Path(reuse)
+    root = tmp_path_factory.mktemp("pipeline")
+    done = run_cli(["run", "--scale", PIPELINE_SCALE], root)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    assert "8/8 jobs succeeded" in done.stdout
+    for job in JOBS:
+        assert f"== {job}: ok in" in done.stdout
+    return root
+
+
+@pytest.fixture(scope="session")
+def pipeline_events(pipeline_run) -> list[dict]:
+    """Every OpenLineage event the pipeline run emitted, oldest first."""
+    return [json.loads(p.read_text()) for p in sorted((pipeline_run / "lineage-spool").glob("*.json"))]
+
+
+@pytest.fixture(scope="session")
+def pipeline_catalog(pipeline_run) -> Catalog:
+    return load_catalog(data_dir=pipeline_run, table_format="parquet")

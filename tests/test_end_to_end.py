@@ -18,9 +18,9 @@ import pytest
 from lineage_audit.config import PROJECT_ROOT, load_catalog
 from lineage_audit.runner import JOBS
 from tests.capture.spec import requires_spec, validate_event
+from tests.pipeline import run_cli
 
 pytestmark = pytest.mark.e2e
-SCALE = "0.02"
 
 # Every output table: its columns in order, written out so a schema change is a visible decision.
 EXPECTED_COLUMNS: dict[str, list[str]] = {
@@ -108,23 +108,9 @@ RECONCILED = {
 LAKE_SOURCES = ("external_api_data", "log_files", "sensor_data", "social_media_feeds")
 
 
-def _run_cli(args: list[str], data_dir: Path, timeout: int = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LINEAGE_AUDIT_DATA_DIR": str(data_dir)}
-    return subprocess.run(
-        [sys.executable, "-m", "lineage_audit.cli", *args],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
-    )
-
-
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("e2e")
-    done = _run_cli(["run", "--scale", SCALE], root)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    assert "8/8 jobs succeeded" in done.stdout
-    for job in JOBS:
-        assert f"== {job}: ok in" in done.stdout
-    return root
+def data_dir(pipeline_run) -> Path:
+    return pipeline_run
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +178,7 @@ def test_defects_were_quarantined_with_reasons(spark, catalog):
 
 
 def test_rerun_overwrites_instead_of_appending(spark, data_dir, catalog, summaries):
-    done = _run_cli(["run", "orders"], data_dir)
+    done = run_cli(["run", "orders"], data_dir)
     assert done.returncode == 0, done.stderr[-3000:]
     again = json.loads((data_dir / "runs/orders.json").read_text())
     assert again["rows_out"] == summaries["orders"]["rows_out"]

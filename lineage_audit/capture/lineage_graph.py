@@ -24,6 +24,8 @@ SUBTYPE_ORDER = ("AGGREGATION", "TRANSFORMATION", "IDENTITY", "CONDITIONAL", "SO
 _RANK = {name: position for position, name in enumerate(SUBTYPE_ORDER)}
 
 MASKING_FUNCTIONS = frozenset({"Sha1", "Sha2", "Md5", "Crc32", "Murmur3Hash", "XxHash64", "HiveHash"})
+# Aggregates that count values: the result reveals how many, never which (masking, like Count).
+COUNTING_AGGREGATES = frozenset({"Count", "CountIf", "HyperLogLogPlusPlus"})
 # Ranking functions carry the window's ORDER BY as their children; that dependency is already the
 # window spec's INDIRECT WINDOW, the function itself reads no column.
 RANK_LIKE = frozenset({"Rank", "DenseRank", "PercentRank", "CumeDist", "RowNumber", "NTile"})
@@ -80,11 +82,20 @@ FieldLineage = dict[FieldRef, dict[tuple[str, ...], Transformation]]
 
 
 def add_transformation(target: FieldLineage, field: FieldRef, transformation: Transformation) -> None:
-    """Record one path; DIRECT paths collapse to the strongest, INDIRECT ones per subtype (masking OR-ed)."""
+    """Record one path; DIRECT paths collapse to the strongest, INDIRECT ones per subtype.
+
+    Masking holds only if every path masks: ``concat(sha2(email), email)`` exposes the email. (Along
+    one path it is the other way round, see :meth:`Transformation.merge`.)
+    """
     key = (DIRECT,) if transformation.type == DIRECT else (INDIRECT, transformation.subtype)
     known = target.setdefault(field, {})
     existing = known.get(key)
-    known[key] = transformation if existing is None else existing.merge(transformation)
+    if existing is None:
+        known[key] = transformation
+        return
+    combined = existing.merge(transformation)
+    masking = existing.masking and transformation.masking
+    known[key] = combined if combined.masking == masking else replace(combined, masking=masking)
 
 
 def attribute_ids(expr: Expr) -> list[int]:
@@ -158,7 +169,7 @@ class LineageGraph:
                 continue
             elif name == "AggregateExpression":
                 function = node.children[0].name if node.children else ""
-                inner = ctx.merge(COUNT if function == "Count" else AGGREGATION)
+                inner = ctx.merge(COUNT if function in COUNTING_AGGREGATES else AGGREGATION)
                 stack.extend((child, inner) for child in node.children)
             elif name in ("CaseWhen", "If"):
                 stack.extend(_conditional_children(node, ctx))

@@ -177,6 +177,15 @@ CASES = [
         {("orders", "status"): {I("GROUP_BY")}},
     ),
     (
+        "counting_aggregates_mask",
+        lambda s, t: t["orders"].groupBy("status").agg(
+            F.count_if(F.col("amount") > 100).alias("big"), F.approx_count_distinct("customer_id").alias("buyers"),
+        ),
+        {"status": {("orders", "status"): {ID}}, "big": {("orders", "amount"): {COUNT}},
+         "buyers": {("orders", "customer_id"): {COUNT}}},
+        {("orders", "status"): {I("GROUP_BY")}},
+    ),
+    (
         "distinct",
         lambda s, t: t["orders"].select("status").distinct(),
         {"status": {("orders", "status"): {ID}}},
@@ -292,6 +301,17 @@ CASES = [
         ),
         {**{col: {("customers", "email"): {MASKED}} for col in ("h256", "h1", "m", "h", "x", "c")},
          "n": {("customers", "email"): {COUNT}}},
+        {},
+    ),
+    (
+        "masking_holds_only_if_every_path_masks",
+        lambda s, t: t["customers"].select(
+            F.concat(F.sha2("email", 256), F.col("email")).alias("leaky"),
+            F.concat(F.sha2("email", 256), F.md5("email")).alias("hashed"),
+            F.when(F.sha2("email", 256) == "x", 1).when(F.col("email") == "y", 2).alias("flag"),
+        ),
+        {"leaky": {("customers", "email"): {TR}}, "hashed": {("customers", "email"): {MASKED}},
+         "flag": {("customers", "email"): {I("CONDITIONAL")}}},
         {},
     ),
     (
