@@ -18,10 +18,12 @@ TEST_SCALE = 0.02  # a few hundred to a thousand rows per table: every defect st
 
 
 @pytest.fixture(scope="session")
-def spark():
+def spark(tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("warehouse")  # catalog tables of the tests: never in the checkout
     session = build_session(
         "lineage-audit-tests",
-        conf={"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"},
+        conf={"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2",
+              "spark.sql.warehouse.dir": str(warehouse)},
         capture=False,  # capture tests install it themselves, with a file transport
     )
     yield session

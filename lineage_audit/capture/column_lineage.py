@@ -219,11 +219,7 @@ class _PlanWalker:
                 for (target, _), (source, _) in zip(output, child_output):
                     graph.add_edge(target, source, IDENTITY)
         elif name == "Generate":
-            generator = node.expression("generator")
-            generated = graph.dependencies(generator, IDENTITY) if generator is not None else []
-            for attr in node.expression_list("generatorOutput"):
-                for source, transformation in generated:
-                    graph.add_edge(attr.expr_id, source, transformation)
+            self._add_generate(node)
         elif name == "Expand":
             self._add_expand(node, output)
         elif name == "CTERelationDef":
@@ -232,6 +228,23 @@ class _PlanWalker:
             graph.cte_refs.append(([expr_id for expr_id, _ in output], node.fields.get("cteId")))
         elif name not in _HANDLED and inputs:
             self._add_fallback(inputs, output)
+
+    def _add_generate(self, node: PlanNode) -> None:
+        """explode/posexplode/inline: every generated column from the generator's input. stack(n, ...)
+        lays its arguments out row by row, so column j takes arguments j, j + m, j + 2m, ..."""
+        generator = node.expression("generator")
+        targets = [attr.expr_id for attr in node.expression_list("generatorOutput")]
+        if generator is None or not targets:
+            return
+        if generator.name == "Stack" and len(generator.children) > 1:
+            for position, argument in enumerate(generator.children[1:]):
+                for source, transformation in self.graph.dependencies(argument, IDENTITY):
+                    self.graph.add_edge(targets[position % len(targets)], source, transformation)
+            return
+        generated = self.graph.dependencies(generator, IDENTITY)
+        for target in targets:
+            for source, transformation in generated:
+                self.graph.add_edge(target, source, transformation)
 
     def _add_expand(self, node: PlanNode, output: Output) -> None:
         """ROLLUP/CUBE/GROUPING SETS: output i takes projection i of every grouping set."""

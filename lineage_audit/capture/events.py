@@ -102,7 +102,7 @@ def _dataset_facets(ref: DatasetRef, settings: CaptureSettings) -> dict[str, Any
         facets["schema"] = schema
     if ref.table:
         facets["symlinks"] = symlinks_dataset.SymlinksDatasetFacet(identifiers=[
-            symlinks_dataset.Identifier(namespace=namespace, name=ref.table, type="TABLE")])
+            symlinks_dataset.Identifier(namespace=ref.table[0], name=ref.table[1], type="TABLE")])
     return {k: v for k, v in facets.items() if settings.facet_enabled(k)}
 
 

@@ -17,6 +17,7 @@ import logging
 import queue
 import threading
 import time
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Mapping
@@ -29,10 +30,12 @@ from lineage_audit.capture.events import PRODUCER, Application, application_even
 from lineage_audit.capture.naming import dataset_identity
 from lineage_audit.capture.plan import parse_plan
 from lineage_audit.capture.settings import CaptureSettings, official_listener_registered, resolve_settings
-from lineage_audit.capture.snapshot import QuerySnapshot, take_snapshot
+from lineage_audit.capture.snapshot import FILE_INSERT, QuerySnapshot, encloses, take_snapshot
 
 log = logging.getLogger(__name__)
 _STOP = object()
+# How long a file write waits for a CTAS that may enclose it (Spark reports the CTAS right after).
+CTAS_WAIT_SECONDS = 1.0
 
 
 def compute_lineage(snapshot: QuerySnapshot, settings: CaptureSettings) -> dict[str, Any]:
@@ -97,19 +100,40 @@ class Capture:
                 log.info("replayed %d spooled lineage events (%d still pending)", sent, pending)
         except Exception as exc:
             self._warn_once("replay", "replaying spooled lineage events failed: %s", exc)
+        held: QuerySnapshot | None = None  # a file write that may be the inside of a CTAS reported next
         while True:
-            item = self._queue.get()
             try:
-                if item is _STOP:
-                    return
-                if isinstance(item, QuerySnapshot):
-                    self._process(item)
+                item = self._queue.get(timeout=CTAS_WAIT_SECONDS if held is not None else None)
+            except queue.Empty:
+                self._handle(held)
+                held = None
+                continue
+            if held is not None:
+                if isinstance(item, QuerySnapshot) and encloses(item, held):
+                    # one write, reported once: as the CTAS, with the inner write's statistics
+                    item = replace(item, metrics=held.metrics if item.error is None else {})
+                    self._queue.task_done()
                 else:
-                    self.emitter.emit(item)
-            except Exception as exc:
-                self._warn_once("process", "building lineage events failed: %s", exc)
-            finally:
+                    self._handle(held)
+                held = None
+            if item is _STOP:
                 self._queue.task_done()
+                return
+            if isinstance(item, QuerySnapshot) and item.command == FILE_INSERT and item.output.table is None:
+                held = item
+                continue
+            self._handle(item)
+
+    def _handle(self, item) -> None:
+        try:
+            if isinstance(item, QuerySnapshot):
+                self._process(item)
+            else:
+                self.emitter.emit(item)
+        except Exception as exc:
+            self._warn_once("process", "building lineage events failed: %s", exc)
+        finally:
+            self._queue.task_done()
 
     def _process(self, snapshot: QuerySnapshot) -> None:
         lineage, problem = None, None

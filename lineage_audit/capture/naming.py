@@ -6,6 +6,10 @@
 ('s3://bucket', 'warehouse/orders')
 >>> dataset_identity("hdfs://nn:8020/data/orders")
 ('hdfs://nn:8020', '/data/orders')
+>>> dataset_identity(jdbc_uri("jdbc:postgresql://db.internal:5432/shop?ssl=true", "public.orders"))
+('postgres://db.internal:5432', 'shop.public.orders')
+>>> dataset_identity(jdbc_uri("jdbc:derby:memory:lineage;create=true", "APP.ORDERS"))
+('derby:memory:lineage', 'APP.ORDERS')
 >>> snake_case("InsertIntoHadoopFsRelationCommand")
 'insert_into_hadoop_fs_relation_command'
 >>> job_name("Orders Job", "InsertIntoHadoopFsRelationCommand", "/work/data/outputs/enriched_orders")
@@ -23,8 +27,32 @@ _NOT_WORD = re.compile(r"[^0-9a-zA-Z]+")
 _BUCKET_SCHEMES = {"s3": "s3", "s3a": "s3", "s3n": "s3", "gs": "gs", "wasbs": "wasbs", "abfss": "abfss"}
 
 
+# JDBC sub-protocols named as the OpenLineage naming conventions name the database.
+_JDBC_SCHEMES = {"postgresql": "postgres", "sqlserver": "sqlserver", "mysql": "mysql", "oracle": "oracle"}
+
+
+def jdbc_uri(url: str, table: str) -> str:
+    """A JDBC table as one URI: the URL without credentials and parameters, then ``/<table>``."""
+    base = re.split(r"[;?]", url, maxsplit=1)[0]
+    base = re.sub(r"//[^/@]*@", "//", base)  # user:password@host
+    return f"{base.rstrip('/')}/{table}"
+
+
+def _jdbc_identity(uri: str) -> tuple[str, str]:
+    rest = uri[len("jdbc:"):]
+    parts = urlsplit(rest)
+    scheme = parts.scheme.lower()
+    if parts.netloc:  # jdbc:postgresql://host:port/db/<table>: the database joins the table's name
+        name = ".".join(s for s in parts.path.split("/") if s)
+        return f"{_JDBC_SCHEMES.get(scheme, scheme)}://{parts.netloc}", name
+    namespace, _, name = rest.rpartition("/")  # jdbc:derby:memory:db/<table>
+    return namespace, name
+
+
 def dataset_identity(uri: str) -> tuple[str, str]:
-    """(namespace, name) of a dataset stored at ``uri`` (a path or a URI)."""
+    """(namespace, name) of a dataset stored at ``uri`` (a path, a URI or a :func:`jdbc_uri`)."""
+    if uri.startswith("jdbc:"):
+        return _jdbc_identity(uri)
     parts = urlsplit(uri)
     scheme = parts.scheme.lower()
     if scheme in ("", "file"):

@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from lineage_audit.capture.naming import jdbc_uri
+
 # Write commands capture understands, and how to find where each writes.
 FILE_INSERT = "InsertIntoHadoopFsRelationCommand"
 CTAS = "CreateDataSourceTableAsSelectCommand"
@@ -26,7 +28,8 @@ class DatasetRef:
 
     uri: str
     format: str | None = None
-    table: str | None = None  # catalog identifier, e.g. spark_catalog.default.orders
+    # A catalog table's symlink as the official listener names it: (the database's location, "db.table")
+    table: tuple[str, str] | None = None
     schema_json: str | None = None
 
 
@@ -43,6 +46,7 @@ class QuerySnapshot:
     ended_ms: int = 0
     error: str | None = None
     stack_trace: str | None = None
+    query_id: int = -1  # Spark's QueryExecution id: a CTAS's inner write has a higher one than the CTAS
 
 
 def _option(value) -> Any:
@@ -76,26 +80,40 @@ def _metrics(qe) -> dict[str, int]:
     return found
 
 
-def _leaf_ref(leaf) -> DatasetRef | None:
+def _table_symlink(table, jvm) -> tuple[str, str] | None:
+    """(namespace, name) of a catalog table: its database's location and ``db.table``."""
+    if table is None:
+        return None
+    identifier = table.identifier()
+    database = _option(identifier.database()) or "default"
+    try:
+        session = _option(jvm.org.apache.spark.sql.SparkSession.getDefaultSession())
+        namespace = session.sessionState().catalog().getDatabaseMetadata(database).locationUri().toString()
+    except Exception:  # no session or no such database: the table's parent folder is the next best thing
+        location = _option(table.storage().locationUri())
+        namespace = location.toString().rstrip("/").rsplit("/", 1)[0] if location is not None else database
+    return namespace.rstrip("/"), f"{database}.{identifier.table()}"
+
+
+def _leaf_ref(leaf, jvm) -> DatasetRef | None:
     kind = leaf.getClass().getSimpleName()
     if kind == "LogicalRelation":
         relation = leaf.relation()
         relation_kind = relation.getClass().getSimpleName()
-        table = _option(leaf.catalogTable())
-        ident = table.identifier().unquotedString() if table is not None else None
+        ident = _table_symlink(_option(leaf.catalogTable()), jvm)
         if relation_kind == "HadoopFsRelation":
             paths = relation.location().rootPaths()
             uri = paths.head().toString() if paths.nonEmpty() else ""
             return DatasetRef(uri, relation.fileFormat().toString().lower(), ident, relation.schema().json())
         if relation_kind == "JDBCRelation":
             options = relation.jdbcOptions()
-            return DatasetRef(f"{options.url()}/{options.tableOrQuery()}", "jdbc", ident, relation.schema().json())
-        return DatasetRef(ident or relation.toString(), relation_kind, ident, relation.schema().json())
+            return DatasetRef(jdbc_uri(options.url(), options.tableOrQuery()), "jdbc", ident, relation.schema().json())
+        return DatasetRef(ident[1] if ident else relation.toString(), relation_kind, ident, relation.schema().json())
     if kind == "HiveTableRelation":
         meta = leaf.tableMeta()
-        return DatasetRef(meta.location().toString(), "hive", meta.identifier().unquotedString(), leaf.schema().json())
+        return DatasetRef(meta.location().toString(), "hive", _table_symlink(meta, jvm), leaf.schema().json())
     if kind == "DataSourceV2Relation":
-        return DatasetRef(leaf.table().name(), "v2", leaf.table().name(), leaf.schema().json())
+        return DatasetRef(leaf.table().name(), "v2", None, leaf.schema().json())
     return None  # local data, RDDs, ranges: no input dataset
 
 
@@ -128,7 +146,7 @@ def subquery_plans(jvm, plan) -> list:
 
 def plan_leaves(jvm, plan, plan_json: str | None = None) -> list[DatasetRef | None]:
     """Datasets of the plan's leaves, then of its subqueries' leaves (see column_lineage)."""
-    refs = [_leaf_ref(leaf) for leaf in _seq(plan.collectLeaves())]
+    refs = [_leaf_ref(leaf, jvm) for leaf in _seq(plan.collectLeaves())]
     # Walking every expression through py4j is slow; only plans with subqueries need it.
     if plan_json is None or any(marker in plan_json for marker in SUBQUERY_MARKERS):
         for sub in subquery_plans(jvm, plan):
@@ -136,12 +154,11 @@ def plan_leaves(jvm, plan, plan_json: str | None = None) -> list[DatasetRef | No
     return refs
 
 
-def _write_target(command, spark_session) -> tuple[DatasetRef, str | None]:
+def _write_target(command, spark_session, jvm) -> tuple[DatasetRef, str | None]:
     kind = command.getClass().getSimpleName()
     query_schema = command.query().schema().json()
     if kind == FILE_INSERT:
-        table = _option(command.catalogTable())
-        ident = table.identifier().unquotedString() if table is not None else None
+        ident = _table_symlink(_option(command.catalogTable()), jvm)
         return (DatasetRef(command.outputPath().toString(), command.fileFormat().toString().lower(), ident,
                            query_schema), command.mode().toString())
     if kind == CTAS:
@@ -150,12 +167,13 @@ def _write_target(command, spark_session) -> tuple[DatasetRef, str | None]:
         if location is None:
             location = spark_session.sessionState().catalog().defaultTablePath(table.identifier())
         provider = _option(table.provider())
-        return (DatasetRef(location.toString(), provider, table.identifier().unquotedString(), query_schema),
+        return (DatasetRef(location.toString(), provider, _table_symlink(table, jvm), query_schema),
                 command.mode().toString())
     if kind in (SAVE_INTO, INSERT_INTO_SOURCE):
         options = command.options() if kind == SAVE_INTO else None
         path = _option(options.get("path")) if options is not None else None
-        uri = path or (f"{_option(options.get('url'))}/{_option(options.get('dbtable'))}" if options else "")
+        url = _option(options.get("url")) if options is not None else None
+        uri = path or (jdbc_uri(url, _option(options.get("dbtable")) or "") if url else "")
         source = command.dataSource().getClass().getSimpleName() if kind == SAVE_INTO else "datasource"
         mode = command.mode().toString() if kind == SAVE_INTO else ("Overwrite" if command.overwrite() else "Append")
         return DatasetRef(str(uri), source.lower(), None, query_schema), mode
@@ -173,7 +191,7 @@ def take_snapshot(jvm, qe, duration_ns: int, error=None) -> QuerySnapshot | None
         return None
     ended = int(time.time() * 1000)
     query = command.query()
-    output, mode = _write_target(command, qe.sparkSession())
+    output, mode = _write_target(command, qe.sparkSession(), jvm)
     query_json = query.toJSON()
     refs = plan_leaves(jvm, query, query_json)
     message = str(error.getMessage()) if error is not None else None
@@ -191,7 +209,28 @@ def take_snapshot(jvm, qe, duration_ns: int, error=None) -> QuerySnapshot | None
         ended_ms=ended,
         error=message,
         stack_trace=trace,
+        query_id=_query_id(qe),
     )
+
+
+def _query_id(qe) -> int:
+    try:
+        return int(qe.id())
+    except Exception:  # Spark versions before 3.5 number no query executions
+        return -1
+
+
+def encloses(ctas: QuerySnapshot, write: QuerySnapshot) -> bool:
+    """Whether ``write`` is the file write ``ctas`` ran inside itself.
+
+    ``saveAsTable`` and ``CREATE TABLE ... AS SELECT`` write their files through a nested query
+    that Spark reports first, without the table (it does not exist yet), then report the CTAS.
+    """
+    from lineage_audit.capture.naming import dataset_identity
+
+    return (ctas.command == CTAS and write.command == FILE_INSERT and write.output.table is None
+            and dataset_identity(ctas.output.uri) == dataset_identity(write.output.uri)
+            and (ctas.query_id < 0 or write.query_id > ctas.query_id))
 
 
 def _stack_trace(error) -> str:

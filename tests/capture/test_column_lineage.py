@@ -304,6 +304,16 @@ CASES = [
         {},
     ),
     (
+        "stack_unpivots_argument_by_argument",
+        lambda s, t: t["orders"].select(
+            "order_id", F.stack(F.lit(2), F.lit("amount"), F.col("amount"), F.lit("customer"),
+                                F.col("customer_id").cast("double")).alias("measure", "value"),
+        ),
+        {"order_id": {("orders", "order_id"): {ID}}, "measure": {},
+         "value": {("orders", "amount"): {ID}, ("orders", "customer_id"): {TR}}},
+        {},
+    ),
+    (
         "masking_holds_only_if_every_path_masks",
         lambda s, t: t["customers"].select(
             F.concat(F.sha2("email", 256), F.col("email")).alias("leaky"),
