@@ -84,7 +84,7 @@ def plan_cost(workdir: Path) -> None:
     from lineage_audit.capture.events import Application, query_events
     from lineage_audit.capture.listener import compute_lineage
     from lineage_audit.capture.settings import resolve_settings
-    from lineage_audit.capture.snapshot import DatasetRef, QuerySnapshot, plan_leaves
+    from lineage_audit.capture.snapshot import DatasetRef, QuerySnapshot, plan_json, plan_leaves
     from lineage_audit.spark import build_session
 
     spark = build_session("bench-capture", conf={"spark.sql.shuffle.partitions": "1"}, capture=False)
@@ -99,7 +99,7 @@ def plan_cost(workdir: Path) -> None:
         snap_ms, work_ms = [], []
         for _ in range(5):
             started = time.perf_counter()
-            query_json = analyzed.toJSON()
+            query_json = plan_json(analyzed)
             leaves = tuple(plan_leaves(jvm, analyzed, query_json))
             schema = analyzed.schema().json()
             snap_ms.append((time.perf_counter() - started) * 1000)

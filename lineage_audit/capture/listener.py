@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from dataclasses import replace
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Mapping
 
@@ -34,6 +34,7 @@ from lineage_audit.capture.snapshot import FILE_INSERT, QuerySnapshot, encloses,
 
 log = logging.getLogger(__name__)
 _STOP = object()
+_FLUSH = object()  # releases a held file write (see _work) so that flush() sees it emitted
 # How long a file write waits for a CTAS that may enclose it (Spark reports the CTAS right after).
 CTAS_WAIT_SECONDS = 1.0
 
@@ -116,9 +117,11 @@ class Capture:
                 else:
                     self._handle(held)
                 held = None
-            if item is _STOP:
+            if item is _STOP or item is _FLUSH:
                 self._queue.task_done()
-                return
+                if item is _STOP:
+                    return
+                continue
             if isinstance(item, QuerySnapshot) and item.command == FILE_INSERT and item.output.table is None:
                 held = item
                 continue
@@ -137,7 +140,14 @@ class Capture:
 
     def _process(self, snapshot: QuerySnapshot) -> None:
         lineage, problem = None, None
-        future = self._pool.submit(compute_lineage, snapshot, self.settings)
+        try:
+            future = self._pool.submit(compute_lineage, snapshot, self.settings)
+        except RuntimeError:  # at interpreter exit no new threads start: compute here, without a budget
+            future = Future()
+            try:
+                future.set_result(compute_lineage(snapshot, self.settings))
+            except Exception as exc:
+                future.set_exception(exc)
         try:
             lineage = future.result(timeout=self.settings.timeout_seconds)
         except FutureTimeout:
@@ -182,6 +192,7 @@ class Capture:
                 self._jsc.sc().listenerBus().waitUntilEmpty(int(timeout * 1000))
         except Exception:  # a stopped context has nothing left to deliver
             pass
+        self._queue.put(_FLUSH)
         while self._queue.unfinished_tasks and time.monotonic() < deadline:
             time.sleep(0.05)
         return not self._queue.unfinished_tasks

@@ -144,6 +144,25 @@ def subquery_plans(jvm, plan) -> list:
     return found
 
 
+def plan_json(plan) -> str:
+    """``plan.toJSON()``, with what Catalyst's JSON leaves out put back: the projections of Expand
+    nodes (unpivot, ROLLUP, CUBE, GROUPING SETS), a list of lists that it writes as null."""
+    text = plan.toJSON()
+    if '.logical.Expand"' not in text:
+        return text
+    nodes, expands, pending = json.loads(text), [], [plan]
+    while pending:  # pre-order, the order of the JSON list
+        node = pending.pop()
+        if node.getClass().getSimpleName() == "Expand":
+            expands.append(node)
+        pending.extend(reversed(_seq(node.children())))
+    json_expands = [n for n in nodes if n.get("class", "").endswith(".logical.Expand")]
+    for entry, node in zip(json_expands, expands):
+        entry["projections"] = [[json.loads(e.toJSON()) for e in _seq(projection)]
+                                for projection in _seq(node.projections())]
+    return json.dumps(nodes)
+
+
 def plan_leaves(jvm, plan, plan_json: str | None = None) -> list[DatasetRef | None]:
     """Datasets of the plan's leaves, then of its subqueries' leaves (see column_lineage)."""
     refs = [_leaf_ref(leaf, jvm) for leaf in _seq(plan.collectLeaves())]
@@ -192,7 +211,7 @@ def take_snapshot(jvm, qe, duration_ns: int, error=None) -> QuerySnapshot | None
     ended = int(time.time() * 1000)
     query = command.query()
     output, mode = _write_target(command, qe.sparkSession(), jvm)
-    query_json = query.toJSON()
+    query_json = plan_json(query)
     refs = plan_leaves(jvm, query, query_json)
     message = str(error.getMessage()) if error is not None else None
     trace = _stack_trace(error) if error is not None else None

@@ -25,7 +25,7 @@ from lineage_audit.capture.column_lineage import (
 )
 from lineage_audit.capture.naming import dataset_identity
 from lineage_audit.capture.plan import parse_plan
-from lineage_audit.capture.snapshot import plan_leaves
+from lineage_audit.capture.snapshot import plan_json, plan_leaves
 
 ID = "DIRECT/IDENTITY"
 TR = "DIRECT/TRANSFORMATION"
@@ -76,7 +76,7 @@ def jvm_leaves(jvm, plan) -> list[tuple[str, str] | None]:
 def lineage_of(df, analyzed=None) -> ColumnLineage:
     plan = analyzed if analyzed is not None else df._jdf.queryExecution().analyzed()
     jvm = df.sparkSession.sparkContext._jvm
-    return column_lineage(parse_plan(plan.toJSON()), df.columns, jvm_leaves(jvm, plan))
+    return column_lineage(parse_plan(plan_json(plan)), df.columns, jvm_leaves(jvm, plan))
 
 
 def _code(t: Transformation) -> str:
@@ -314,6 +314,21 @@ CASES = [
         {},
     ),
     (
+        "unpivot",
+        lambda s, t: t["orders"].select("status", F.col("amount").alias("a"), (F.col("amount") * 2).alias("b"))
+        .unpivot(["status"], ["a", "b"], "metric", "value"),
+        {"status": {("orders", "status"): {ID}}, "metric": {}, "value": {("orders", "amount"): {TR}}},
+        {},
+    ),
+    (
+        "rollup",
+        lambda s, t: t["orders"].rollup("status", F.year("order_date").alias("y"))
+        .agg(F.sum("amount").alias("total")),
+        {"status": {("orders", "status"): {ID}}, "y": {("orders", "order_date"): {TR}},
+         "total": {("orders", "amount"): {AGG}}},
+        {("orders", "status"): {I("GROUP_BY")}, ("orders", "order_date"): {I("GROUP_BY")}},
+    ),
+    (
         "masking_holds_only_if_every_path_masks",
         lambda s, t: t["customers"].select(
             F.concat(F.sha2("email", 256), F.col("email")).alias("leaky"),
@@ -431,10 +446,10 @@ def test_output_names_follow_position_not_plan_names(spark, tables):
     df = tables["orders"].select("order_id", "amount")
     plan = df._jdf.queryExecution().analyzed()
     jvm = spark.sparkContext._jvm
-    lineage = column_lineage(parse_plan(plan.toJSON()), ["id", "value"], jvm_leaves(jvm, plan))
+    lineage = column_lineage(parse_plan(plan_json(plan)), ["id", "value"], jvm_leaves(jvm, plan))
     assert compact(lineage.fields["value"]) == {("orders", "amount"): {ID}}
     with pytest.raises(ValueError):
-        column_lineage(parse_plan(plan.toJSON()), ["only_one"], jvm_leaves(jvm, plan))
+        column_lineage(parse_plan(plan_json(plan)), ["only_one"], jvm_leaves(jvm, plan))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ DERBY_URL = "jdbc:derby:memory:lineage_tests;create=true"
 
 def _capture(spark, tmp_path: Path, action) -> list[dict]:
     """Run ``action`` with capture installed; the COMPLETE (or FAIL) events of its writes."""
+    # Spark reports queries asynchronously: let the set-up's writes be reported before capture listens
+    spark.sparkContext._jsc.sc().listenerBus().waitUntilEmpty(10_000)
     capture = install(spark, {
         "spark.openlineage.transport.type": "file",
         "spark.openlineage.transport.location": str(tmp_path / "events.ndjson"),
@@ -115,6 +117,7 @@ def test_insert_into_and_catalog_table_inputs(spark, tmp_path, people, fresh_tab
     spark.read.parquet(people).write.saveAsTable("people_t")
     events = _capture(spark, tmp_path, lambda: spark.table("people_t").where("age >= 21")
                       .select("id", "name").write.insertInto("adults"))
+    assert len(events) == 1, [(e["job"]["name"], [i["name"] for i in e["inputs"]]) for e in events]
     [event] = events
     [source] = event["inputs"]
     assert source["name"].endswith("/people_t")

@@ -1,0 +1,183 @@
+"""Compliance: the column lineage capture records for every column the job writes (jobs/compliance.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.lineage.harness import AGG, COUNT, ID, MASKED, TR, I, job_lineage
+
+INVENTORY, LOGS, RULES, DOCUMENTED = ("sensitive_data_inventory", "data_access_logs", "regulatory_requirements",
+                                      "data_lineage_metadata")
+# A condition inside count(when(cond, True)): INDIRECT wins along the path, the count's masking carries over.
+COUNTED = I("CONDITIONAL") + "+masked"
+
+# Every output reads the latest inventory entry per column (row_number over table_name, column_name by
+# last_reviewed, data_category, kept where it is 1); the accesses also join it on the accessed column, then
+# the rules (grouped by category) on the category.
+LATEST_INVENTORY = {(INVENTORY, f): {I("FILTER")} for f in ("table_name", "column_name", "last_reviewed",
+                                                             "data_category")}
+ACCESS_JOINS = {
+    **LATEST_INVENTORY,
+    (INVENTORY, "table_name"): {I("FILTER"), I("JOIN")},
+    (INVENTORY, "column_name"): {I("FILTER"), I("JOIN")},
+    (INVENTORY, "data_category"): {I("FILTER"), I("JOIN")},
+    (LOGS, "table_name"): {I("JOIN")},
+    (LOGS, "column_name"): {I("JOIN")},
+    (RULES, "data_category"): {I("GROUP_BY"), I("JOIN")},
+}
+# The requirement checks. Per access, the job builds an array of structs per requirement (transform over the
+# category's collect_list of requirement structs: regulation, requirement_id, role_allowed = role in
+# allowed_roles, purpose_allowed, violated), derives the reasons from it, and the report explodes it again.
+# Capture, like the official listener, tracks a struct as one value: reading one of its fields depends on
+# everything the struct was built from. So every column that reads those structs depends on the same ten
+# fields: the requirement's four (collected: AGG), the access's role, purpose and action (values in the
+# structs and the reasons' text: TR), and the conditions of the access checks (CASE WHENs on purpose,
+# approved, action and sensitivity, the hour of access_ts, the role).
+ACCESS_CHECKS = {
+    (LOGS, "role"): {TR, I("CONDITIONAL")},
+    (LOGS, "action"): {TR, I("CONDITIONAL")},
+    (LOGS, "purpose"): {TR, I("CONDITIONAL")},
+    (LOGS, "access_ts"): {I("CONDITIONAL")},
+    (LOGS, "approved"): {I("CONDITIONAL")},
+    (INVENTORY, "sensitivity"): {I("CONDITIONAL")},
+}
+REQUIREMENT_FIELDS = ("regulation", "requirement_id", "allowed_roles", "allowed_purposes")
+REQUIREMENT_STRUCTS = {**ACCESS_CHECKS, **{(RULES, f): {AGG} for f in REQUIREMENT_FIELDS}}
+REASONS = REQUIREMENT_STRUCTS
+# count(when(<a field of the structs>, True)): only the condition reads them, and the count masks it.
+VIOLATED = {field: {COUNTED} for field in REQUIREMENT_STRUCTS}
+FINGERPRINTED = ("access_id", "user_name", "role", "table_name", "column_name", "action", "access_ts", "purpose",
+                 "rows_accessed", "client_ip", "approved")
+RISK_INPUTS = ((INVENTORY, "sensitivity"), (RULES, "requires_encryption"), (INVENTORY, "is_encrypted"),
+               (RULES, "requires_masking"), (INVENTORY, "is_masked"), (INVENTORY, "retention_days"),
+               (RULES, "max_retention_days"))
+BY_USER = {(LOGS, "user_name"): {I("WINDOW")}, (LOGS, "access_ts"): {I("WINDOW")}, (LOGS, "access_id"): {I("WINDOW")}}
+
+EXPECTED = {
+    "compliance_report": {
+        "fields": {
+            # coalesce(req.regulation, UNREGULATED/UNCATALOGUED): is_catalogued is a literal from the left join;
+            # req is one exploded requirement struct (see REQUIREMENT_STRUCTS)
+            "regulation": REQUIREMENT_STRUCTS,
+            "requirement_id": REQUIREMENT_STRUCTS,
+            "data_category": {(INVENTORY, "data_category"): {TR}},  # upper(trim())
+            "accesses": {},  # count(*)
+            "violations": VIOLATED,
+            "role_violations": VIOLATED,  # count(when(NOT req.role_allowed))
+            "purpose_violations": VIOLATED,
+            "violation_rate": VIOLATED,
+            "users_with_violations": {(LOGS, "user_name"): {COUNT}, **VIOLATED},
+            "compliance_status": VIOLATED,
+        },
+        "dataset": {
+            **ACCESS_JOINS,
+            # grouped by regulation, requirement_id (struct fields: everything the structs hold) and category
+            **{field: {I("GROUP_BY")} for field in REQUIREMENT_STRUCTS},
+            (INVENTORY, "data_category"): {I("FILTER"), I("JOIN"), I("GROUP_BY")},
+            (RULES, "data_category"): {I("GROUP_BY"), I("JOIN")},
+        },
+    },
+    "data_privacy_assessment": {
+        "fields": {
+            "table_name": {(INVENTORY, "table_name"): {ID}},
+            "column_name": {(INVENTORY, "column_name"): {ID}},
+            "data_category": {(INVENTORY, "data_category"): {TR}},  # the left join's USING key: the inventory's
+            "sensitivity": {(INVENTORY, "sensitivity"): {TR}},
+            "owner_team": {(INVENTORY, "owner_team"): {ID}},
+            "regulations": {(RULES, "regulation"): {AGG}},
+            "is_encrypted": {(INVENTORY, "is_encrypted"): {ID}},
+            "requires_encryption": {(RULES, "requires_encryption"): {AGG}},  # bool_or
+            "is_masked": {(INVENTORY, "is_masked"): {ID}},
+            "requires_masking": {(RULES, "requires_masking"): {AGG}},
+            "retention_days": {(INVENTORY, "retention_days"): {ID}},
+            "max_retention_days": {(RULES, "max_retention_days"): {AGG}},
+            "retention_excess_days": {(INVENTORY, "retention_days"): {TR}, (RULES, "max_retention_days"): {AGG}},
+            # CASE WHEN on each gap; the retention text formats both day counts
+            "gaps": {(RULES, "requires_encryption"): {I("CONDITIONAL")}, (INVENTORY, "is_encrypted"): {I("CONDITIONAL")},
+                     (RULES, "requires_masking"): {I("CONDITIONAL")}, (INVENTORY, "is_masked"): {I("CONDITIONAL")},
+                     (INVENTORY, "retention_days"): {TR, I("CONDITIONAL")},
+                     (RULES, "max_retention_days"): {AGG, I("CONDITIONAL")}},
+            # weight (CASE WHEN on sensitivity) * (1 + the gaps cast to int)
+            "risk_score": {(INVENTORY, "sensitivity"): {I("CONDITIONAL")},
+                           (RULES, "requires_encryption"): {AGG}, (INVENTORY, "is_encrypted"): {TR},
+                           (RULES, "requires_masking"): {AGG}, (INVENTORY, "is_masked"): {TR},
+                           (INVENTORY, "retention_days"): {TR}, (RULES, "max_retention_days"): {AGG}},
+            "risk_level": {field: {I("CONDITIONAL")} for field in RISK_INPUTS},  # CASE WHEN on the score
+        },
+        "dataset": {
+            **LATEST_INVENTORY,
+            (INVENTORY, "data_category"): {I("FILTER"), I("JOIN")},
+            (RULES, "data_category"): {I("GROUP_BY"), I("JOIN")},
+        },
+    },
+    "governance_dashboard": {
+        "fields": {
+            "owner_team": {(INVENTORY, "owner_team"): {ID}},
+            "tables_owned": {(INVENTORY, "table_name"): {COUNT}},  # countDistinct
+            "columns_owned": {},  # count(*)
+            "high_sensitivity_columns": {(INVENTORY, "sensitivity"): {COUNTED}},
+            "unencrypted_columns": {(INVENTORY, "is_encrypted"): {COUNTED}},
+            "access_count": {},  # count(*)
+            "violation_count": VIOLATED,  # count(when(is_violation)); is_violation = size(violation_reasons) > 0
+            "distinct_users": {(LOGS, "user_name"): {COUNT}},
+            "documented_lineage_edges": {(DOCUMENTED, "source_table"): {COUNT}, (DOCUMENTED, "target_table"): {COUNT}},
+            # collect_set(when(edge IS NULL, table_name)): the team's tables no documented edge touches
+            "undocumented_table_count": {(INVENTORY, "table_name"): {AGG}, (DOCUMENTED, "source_table"): {I("CONDITIONAL")},
+                                         (DOCUMENTED, "target_table"): {I("CONDITIONAL")}},
+            "undocumented_tables": {(INVENTORY, "table_name"): {AGG}, (DOCUMENTED, "source_table"): {I("CONDITIONAL")},
+                                    (DOCUMENTED, "target_table"): {I("CONDITIONAL")}},
+        },
+        "dataset": {
+            **ACCESS_JOINS,
+            # grouped per team three times, the accesses kept where owner_team IS NOT NULL, the three joined on it
+            (INVENTORY, "owner_team"): {I("FILTER"), I("GROUP_BY"), I("JOIN")},
+            # the team's tables (distinct) left-joined to both endpoints of each documented edge
+            (INVENTORY, "table_name"): {I("FILTER"), I("GROUP_BY"), I("JOIN")},
+            (DOCUMENTED, "source_table"): {I("JOIN")},
+            (DOCUMENTED, "target_table"): {I("JOIN")},
+        },
+    },
+    # One row per access: windows per user and over the whole log, both ordered by access_ts, access_id.
+    "audit_trail": {
+        "fields": {
+            "sequence_number": {(LOGS, "access_ts"): {I("WINDOW")}, (LOGS, "access_id"): {I("WINDOW")}},
+            "access_id": {(LOGS, "access_id"): {ID}},
+            "user_name": {(LOGS, "user_name"): {ID}},
+            "role": {(LOGS, "role"): {ID}},
+            "user_sequence": BY_USER,
+            "access_ts": {(LOGS, "access_ts"): {ID}},
+            "previous_access_ts": {**BY_USER, (LOGS, "access_ts"): {TR, I("WINDOW")}},  # lag
+            "previous_table_name": {**BY_USER, (LOGS, "table_name"): {TR}},
+            "seconds_since_previous": {**BY_USER, (LOGS, "access_ts"): {TR, I("WINDOW")}},
+            "table_name": {(LOGS, "table_name"): {ID}},  # the left join's USING keys: the log's
+            "column_name": {(LOGS, "column_name"): {ID}},
+            "action": {(LOGS, "action"): {ID}},
+            "purpose": {(LOGS, "purpose"): {ID}},
+            "rows_accessed": {(LOGS, "rows_accessed"): {ID}},
+            "client_network": {(LOGS, "client_ip"): {TR}},  # truncating is no masking function
+            "approved": {(LOGS, "approved"): {ID}},
+            "data_category": {(INVENTORY, "data_category"): {TR}},
+            "sensitivity": {(INVENTORY, "sensitivity"): {TR}},
+            "is_violation": REASONS,
+            "violation_reasons": REASONS,
+            "event_fingerprint": {(LOGS, f): {MASKED} for f in FINGERPRINTED},  # sha2
+        },
+        "dataset": ACCESS_JOINS,
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def lineage(pipeline_events, pipeline_catalog):
+    return job_lineage(pipeline_events, pipeline_catalog, "compliance")
+
+
+def test_every_table_the_job_writes_has_lineage(lineage):
+    assert sorted(lineage) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("table", EXPECTED)
+def test_column_lineage(lineage, table):
+    assert lineage[table]["fields"] == EXPECTED[table]["fields"]
+    assert list(lineage[table]["fields"]) == list(EXPECTED[table]["fields"]), "every column, in the table's order"
+    assert lineage[table]["dataset"] == EXPECTED[table]["dataset"]

@@ -1,0 +1,70 @@
+"""Customers: the column lineage capture records for every column the job writes (jobs/customers.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.lineage.harness import ID, MASKED, TR, I, job_lineage
+
+# The parsed fields of a raw_customers line. Every one reaches the rows' filters: the latest record
+# of a customer is the first row of a window ordered by updated_at, then by the whole raw line (the
+# JSON of these fields), and the rows are kept or quarantined on that row_number.
+RAW_FIELDS = ("customer_id", "first_name", "last_name", "email", "phone", "birth_date", "country", "city",
+              "signup_date", "updated_at")
+RAW_FILTERS = {("raw_customers", "_corrupt_record"): {I("FILTER")},
+               **{("raw_customers", f): {I("FILTER")} for f in RAW_FIELDS}}
+
+EXPECTED = {
+    "processed_customers": {
+        "fields": {
+            "customer_id": {("raw_customers", "customer_id"): {TR}},  # upper(nullif(trim(...), ""))
+            "first_name": {("raw_customers", "first_name"): {TR}},  # initcap
+            "last_name": {("raw_customers", "last_name"): {TR}},
+            "full_name": {("raw_customers", "first_name"): {TR}, ("raw_customers", "last_name"): {TR}},
+            "email_hash": {("raw_customers", "email"): {MASKED}},  # sha2(lower(trim(email)))
+            "email_domain": {("raw_customers", "email"): {TR}},  # substring_index: the clear text flows
+            "phone_hash": {("raw_customers", "phone"): {MASKED}},
+            "birth_date": {("raw_customers", "birth_date"): {TR}},  # coalesce over three formats
+            # years between the birth date and the record's own update date
+            "age": {("raw_customers", "birth_date"): {TR}, ("raw_customers", "updated_at"): {TR}},
+            "country_code": {("raw_customers", "country"): {TR}},
+            "city": {("raw_customers", "city"): {TR}},
+            "signup_date": {("raw_customers", "signup_date"): {TR}},
+            "updated_at": {("raw_customers", "updated_at"): {TR}},  # try_to_timestamp
+        },
+        # The checks (customer_id, birth date, updated_at, age) and the latest-record window.
+        "dataset": RAW_FILTERS,
+    },
+    # Malformed lines, failed checks and superseded records, in one union.
+    "rejects/raw_customers": {
+        "fields": {
+            "source_table": {},
+            # The checks' CASE WHEN: its conditions, and the values that quote the birth date text and
+            # the age (months between updated_at and birth_date). The other reasons are literals.
+            "reject_reason": {("raw_customers", "customer_id"): {I("CONDITIONAL")},
+                              ("raw_customers", "birth_date"): {I("CONDITIONAL"), TR},
+                              ("raw_customers", "updated_at"): {I("CONDITIONAL"), TR}},
+            # the JSON of the parsed fields, or the malformed line itself
+            "raw_record": {("raw_customers", "_corrupt_record"): {ID},
+                           **{("raw_customers", f): {TR} for f in RAW_FIELDS}},
+            "rejected_by_job": {},
+        },
+        "dataset": RAW_FILTERS,
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def lineage(pipeline_events, pipeline_catalog):
+    return job_lineage(pipeline_events, pipeline_catalog, "customers")
+
+
+def test_every_table_the_job_writes_has_lineage(lineage):
+    assert sorted(lineage) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("table", EXPECTED)
+def test_column_lineage(lineage, table):
+    assert lineage[table]["fields"] == EXPECTED[table]["fields"]
+    assert list(lineage[table]["fields"]) == list(EXPECTED[table]["fields"]), "every column, in the table's order"
+    assert lineage[table]["dataset"] == EXPECTED[table]["dataset"]

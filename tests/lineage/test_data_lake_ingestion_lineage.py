@@ -1,0 +1,157 @@
+"""Data lake ingestion: the column lineage capture records for every column the job writes
+(jobs/data_lake_ingestion.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.lineage.harness import AGG, COUNT, ID, MASKED, TR, I, job_lineage
+
+SENSOR_FIELDS = ("sensor_id", "site", "reading_ts", "temperature_c", "humidity_pct", "pressure_hpa", "battery_v")
+# What each feed's envelope payload (to_json of a struct) is built from: the fields besides the id and
+# the event time (the log line's fields all parse its text; struct fields read their parent column).
+PAYLOAD_FIELDS = (
+    *[("external_api_data", f) for f in ("endpoint", "status_code", "payload")],
+    ("log_files", "value"),
+    *[("sensor_data", f) for f in SENSOR_FIELDS if f != "reading_ts"],
+    *[("social_media_feeds", f) for f in ("platform", "lang", "text", "hashtags", "mentions", "author", "metrics")],
+)
+# The envelope's event_ts per feed (a log line's timestamp is parsed out of its text).
+EVENT_TS_FIELDS = (("external_api_data", "fetched_at"), ("log_files", "value"), ("sensor_data", "reading_ts"),
+                   ("social_media_feeds", "posted_at"))
+# split_corrupt on each JSON/CSV feed, the log pattern, the plausible temperature range. The rejects
+# pass the same filters (negated), so aggregates over the lake and the rejects depend on these alone.
+LAKE_FILTERS = {
+    ("external_api_data", "_corrupt_record"): {I("FILTER")},
+    ("log_files", "value"): {I("FILTER")},
+    ("sensor_data", "_corrupt_record"): {I("FILTER")},
+    ("sensor_data", "temperature_c"): {I("FILTER")},
+    ("social_media_feeds", "_corrupt_record"): {I("FILTER")},
+}
+# A count of (or an aggregate over) record_hash, the sha2 of the payload: masked all the way.
+OF_HASHES = {field: {COUNT} for field in PAYLOAD_FIELDS}
+
+EXPECTED = {
+    "raw_data_lake": {
+        "fields": {
+            "source": {},
+            "record_id": {
+                ("external_api_data", "request_id"): {ID},
+                # coalesce('REQ' || nullif(request number, ''), substring(sha2(value))): one path unmasked
+                ("log_files", "value"): {TR},
+                ("sensor_data", "sensor_id"): {TR},  # concat_ws('@', sensor_id, date_format(reading_ts))
+                ("sensor_data", "reading_ts"): {TR},
+                ("social_media_feeds", "post_id"): {ID},
+            },
+            "event_ts": {
+                ("external_api_data", "fetched_at"): {ID},
+                ("log_files", "value"): {TR},
+                ("sensor_data", "reading_ts"): {ID},
+                ("social_media_feeds", "posted_at"): {ID},
+            },
+            "ingest_date": {field: {TR} for field in EVENT_TS_FIELDS},
+            "payload": {field: {TR} for field in PAYLOAD_FIELDS},
+            "record_hash": {field: {MASKED} for field in PAYLOAD_FIELDS},
+        },
+        "dataset": LAKE_FILTERS,
+    },
+    # API readings (explode of payload.readings) and post hashtags (posexplode), in one long schema.
+    "structured_data_lake": {
+        "fields": {
+            "source": {},
+            "record_id": {("external_api_data", "request_id"): {ID}, ("social_media_feeds", "post_id"): {ID}},
+            "event_ts": {("external_api_data", "fetched_at"): {ID}, ("social_media_feeds", "posted_at"): {ID}},
+            "attribute": {("external_api_data", "payload"): {TR}},  # the reading's metric, or 'hashtag'
+            "position": {("social_media_feeds", "hashtags"): {TR}},
+            "value_double": {("external_api_data", "payload"): {TR}},
+            "value_string": {("social_media_feeds", "hashtags"): {TR}},
+            "unit": {("external_api_data", "payload"): {TR}},
+        },
+        "dataset": {("external_api_data", "_corrupt_record"): {I("FILTER")},
+                    ("social_media_feeds", "_corrupt_record"): {I("FILTER")}},
+    },
+    # Per source (a literal): the lake grouped, full outer joined with the rejects grouped.
+    "data_lake_metadata": {
+        "fields": {
+            "source": {},
+            "record_count": {},  # count(*)
+            "rejected_count": {},
+            "min_event_ts": {field: {AGG} for field in EVENT_TS_FIELDS},
+            "max_event_ts": {field: {AGG} for field in EVENT_TS_FIELDS},
+            "distinct_partitions": {field: {COUNT} for field in EVENT_TS_FIELDS},  # countDistinct(ingest_date)
+            "payload_bytes": {field: {AGG} for field in PAYLOAD_FIELDS},  # sum(octet_length(payload))
+            "ingested_at": {},
+        },
+        "dataset": LAKE_FILTERS,
+    },
+    # Lines read per source (the raw reads, unfiltered, tagged with a literal) left joined with the lake
+    # and the rejects grouped by source.
+    "data_lineage_tracking": {
+        "fields": {
+            "input_table": {},
+            "input_path": {},
+            "target_table": {},
+            "records_in": {},
+            "records_out": OF_HASHES,  # count(record_hash)
+            "records_rejected": {},
+            "is_reconciled": OF_HASHES,  # records_in = records_out + records_rejected
+            "hash_count": OF_HASHES,
+            "xxhash64_sum": OF_HASHES,  # sum(xxhash64(record_hash))
+            "hash_digest": OF_HASHES,  # sha2 of the sorted collect_list(record_hash)
+        },
+        "dataset": LAKE_FILTERS,
+    },
+    "rejects/external_api_data": {
+        "fields": {
+            "source_table": {},
+            "reject_reason": {},
+            "raw_record": {("external_api_data", "_corrupt_record"): {ID}},
+            "rejected_by_job": {},
+        },
+        "dataset": {("external_api_data", "_corrupt_record"): {I("FILTER")}},
+    },
+    "rejects/log_files": {
+        "fields": {
+            "source_table": {},
+            "reject_reason": {("log_files", "value"): {I("CONDITIONAL")}},  # stack-trace line or not
+            "raw_record": {("log_files", "value"): {ID}},
+            "rejected_by_job": {},
+        },
+        "dataset": {("log_files", "value"): {I("FILTER")}},
+    },
+    # Malformed lines, and implausible temperatures with the parsed row as JSON.
+    "rejects/sensor_data": {
+        "fields": {
+            "source_table": {},
+            "reject_reason": {("sensor_data", "temperature_c"): {TR}},  # format_string with the value
+            "raw_record": {("sensor_data", "_corrupt_record"): {ID}, **{("sensor_data", f): {TR} for f in SENSOR_FIELDS}},
+            "rejected_by_job": {},
+        },
+        "dataset": {("sensor_data", "_corrupt_record"): {I("FILTER")}, ("sensor_data", "temperature_c"): {I("FILTER")}},
+    },
+    "rejects/social_media_feeds": {
+        "fields": {
+            "source_table": {},
+            "reject_reason": {},
+            "raw_record": {("social_media_feeds", "_corrupt_record"): {ID}},
+            "rejected_by_job": {},
+        },
+        "dataset": {("social_media_feeds", "_corrupt_record"): {I("FILTER")}},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def lineage(pipeline_events, pipeline_catalog):
+    return job_lineage(pipeline_events, pipeline_catalog, "data_lake_ingestion")
+
+
+def test_every_table_the_job_writes_has_lineage(lineage):
+    assert sorted(lineage) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("table", EXPECTED)
+def test_column_lineage(lineage, table):
+    assert lineage[table]["fields"] == EXPECTED[table]["fields"]
+    assert list(lineage[table]["fields"]) == list(EXPECTED[table]["fields"]), "every column, in the table's order"
+    assert lineage[table]["dataset"] == EXPECTED[table]["dataset"]

@@ -1,0 +1,134 @@
+"""ML pipeline: the column lineage capture records for every column the job writes (jobs/ml_pipeline.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.lineage.harness import AGG, ID, TR, I, job_lineage
+
+# The active model_config row: numeric features from training_data and from the feature store, one
+# categorical feature; churned is the label. monthly_spend is imputable, so no check rejects its nulls.
+TRAINING_NUMERIC = ("tenure_months", "monthly_spend", "support_tickets", "num_products", "last_login_days")
+STORE_NUMERIC = ("avg_order_value", "orders_last_90d", "days_since_last_order", "web_sessions_30d")
+TRAINING_FIELDS = ("customer_id", *TRAINING_NUMERIC, "contract_type", "churned")
+NUMERIC = (*[("training_data", f) for f in TRAINING_NUMERIC], *[("feature_store", f) for f in STORE_NUMERIC])
+# The fitted pipeline scores every feature (UDFs: indexer, encoder, assembler, scaler, classifier); the
+# imputer fills a numeric feature with CASE WHEN it IS NULL (or NaN) THEN <median> ELSE it.
+SCORE = {**{field: {TR, I("CONDITIONAL")} for field in NUMERIC}, ("training_data", "contract_type"): {TR}}
+# The usable rows: the validation checks' CASE WHEN (the duplicate check's window is ordered by every
+# training column) tested for NULL, the newest snapshot per customer (row_number over customer_id,
+# feature_ts DESC), the left join on customer_id, and randomSplit, which sorts each partition by every
+# column before sampling.
+PREPARED = {
+    **{("training_data", f): {I("FILTER"), I("SORT")} for f in TRAINING_FIELDS},
+    ("training_data", "customer_id"): {I("FILTER"), I("JOIN"), I("SORT")},
+    ("feature_store", "customer_id"): {I("FILTER"), I("JOIN")},
+    ("feature_store", "feature_ts"): {I("FILTER"), I("SORT")},  # has_feature_snapshot is sorted too
+    **{("feature_store", f): {I("SORT")} for f in STORE_NUMERIC},
+}
+# trained_model is saved by Spark ML, one write per part of it, each of local data computed on the
+# driver (fitted medians, labels, coefficients...): no input dataset reaches them.
+MODEL_PARTS = {
+    "metadata": ("_1",),
+    "stages/0_Imputer/metadata": ("_1",),
+    "stages/0_Imputer/data": (*TRAINING_NUMERIC, *STORE_NUMERIC),
+    "stages/1_StringIndexer/metadata": ("_1",),
+    "stages/1_StringIndexer/data": ("labelsArray",),
+    "stages/2_OneHotEncoder/metadata": ("_1",),
+    "stages/2_OneHotEncoder/data": ("categorySizes",),
+    "stages/3_VectorAssembler/metadata": ("_1",),
+    "stages/4_StandardScaler/metadata": ("_1",),
+    "stages/4_StandardScaler/data": ("std", "mean"),
+    "stages/5_LogisticRegression/metadata": ("_1",),
+    "stages/5_LogisticRegression/data": ("numClasses", "numFeatures", "interceptVector", "coefficientMatrix",
+                                         "isMultinomial"),
+}
+
+EXPECTED = {
+    **{f"trained_model/{part}": {"fields": {col: {} for col in columns}, "dataset": {}}
+       for part, columns in MODEL_PARTS.items()},
+    "model_predictions": {
+        "fields": {
+            "customer_id": {("training_data", "customer_id"): {ID}},  # the left join's USING key: training's side
+            "label": {("training_data", "churned"): {TR}},
+            "prediction": SCORE,
+            "churn_probability": SCORE,  # round(vector_to_array(probability)[1], 6)
+            "split": {},  # a literal per randomSplit part
+            "has_feature_snapshot": {("feature_store", "feature_ts"): {TR}},  # feature_ts IS NOT NULL
+            "model_name": {},
+            "model_version": {},
+        },
+        "dataset": PREPARED,
+    },
+    "model_metrics": {
+        "fields": {
+            "metric": {},  # the unpivot's literal metric names
+            # The unpivoted metrics: sums over label and prediction (tp, fp, fn, tn), precision, recall and
+            # F1 under CASE WHEN on those sums; auc comes from local data and row_count counts rows.
+            "value": {**{("training_data", f): {AGG, I("CONDITIONAL")} for f in ("churned", "contract_type")},
+                      **{field: {AGG, I("CONDITIONAL")} for field in NUMERIC}},
+            "split": {},
+            "model_name": {},
+            "model_version": {},
+        },
+        "dataset": PREPARED,  # grouped by and joined on literals only
+    },
+    # Weights read from the fitted model on the driver, ranked: local data only.
+    "feature_importance": {
+        "fields": {col: {} for col in ("feature_index", "feature_name", "source_column", "feature_kind",
+                                       "weight_kind", "weight", "abs_weight", "importance_rank", "model_name",
+                                       "model_version")},
+        "dataset": {},
+    },
+    "rejects/model_config": {
+        "fields": {
+            "source_table": {},
+            "reject_reason": {},
+            "raw_record": {("model_config", "_corrupt_record"): {ID}},
+            "rejected_by_job": {},
+        },
+        "dataset": {("model_config", "_corrupt_record"): {I("FILTER")}},
+    },
+    "rejects/training_data": {
+        "fields": {
+            "source_table": {},
+            # The checks' CASE WHEN: customer_id, the label, the required features, and the duplicate
+            # check's row_number over a window ordered by every column (monthly_spend only through it).
+            "reject_reason": {("training_data", f): {I("CONDITIONAL")} for f in TRAINING_FIELDS},
+            "raw_record": {("training_data", f): {TR} for f in TRAINING_FIELDS},  # to_json of the row
+            "rejected_by_job": {},
+        },
+        "dataset": {("training_data", f): {I("FILTER")} for f in TRAINING_FIELDS},
+    },
+}
+
+STAGE_UID = re.compile(r"_[0-9a-f]{12}(?=/|$)")
+
+
+def model_part(table: str, model_dir: Path) -> str:
+    """A write under trained_model's directory as ``trained_model/<part>``, without the stages' random uids."""
+    path = Path(table)
+    if not path.is_relative_to(model_dir):
+        return table
+    return "trained_model/" + STAGE_UID.sub("", path.relative_to(model_dir).as_posix())
+
+
+@pytest.fixture(scope="module")
+def lineage(pipeline_events, pipeline_catalog):
+    model_dir = Path(pipeline_catalog.output("trained_model").path)
+    found = job_lineage(pipeline_events, pipeline_catalog, "ml_pipeline")
+    return {model_part(table, model_dir): tables for table, tables in found.items()}
+
+
+def test_every_table_the_job_writes_has_lineage(lineage):
+    assert sorted(lineage) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("table", EXPECTED)
+def test_column_lineage(lineage, table):
+    assert lineage[table]["fields"] == EXPECTED[table]["fields"]
+    assert list(lineage[table]["fields"]) == list(EXPECTED[table]["fields"]), "every column, in the table's order"
+    assert lineage[table]["dataset"] == EXPECTED[table]["dataset"]
