@@ -57,8 +57,8 @@ _DEFINING = {"Project": "projectList", "Aggregate": "aggregateExpressions", "Win
 _ROW_SHAPING = {"Filter": ("condition", FILTER), "Join": ("condition", JOIN), "Sort": ("order", SORT),
                 "Deduplicate": ("keys", GROUP_BY), "Aggregate": ("groupingExpressions", GROUP_BY)}
 # Nodes whose outputs are fully explained by a handler below; anything else goes to the fallback.
-_HANDLED = frozenset({*_DEFINING, *_ROW_SHAPING, "Distinct", "Union", "Generate", "Expand", "CTERelationDef",
-                      "CTERelationRef"})
+_HANDLED = frozenset({*_DEFINING, *_ROW_SHAPING, "Distinct", "Union", "Intersect", "Except", "Generate", "Expand",
+                      "CTERelationDef", "CTERelationRef"})
 
 
 @dataclass(frozen=True)
@@ -218,6 +218,12 @@ class _PlanWalker:
             for child_output in inputs[1:]:
                 for (target, _), (source, _) in zip(output, child_output):
                     graph.add_edge(target, source, IDENTITY)
+        elif name in ("Intersect", "Except"):
+            # The left side's rows, kept by whether an equal row is on the right: every column of both
+            # sides decides which rows remain (Spark runs it as a semi or anti join on all of them).
+            dataset.extend((expr_id, JOIN) for child in inputs for expr_id, _ in child if expr_id is not None)
+            if not node.fields.get("isAll"):  # INTERSECT / EXCEPT without ALL also drop duplicates
+                dataset.extend((expr_id, GROUP_BY) for expr_id, _ in output if expr_id is not None)
         elif name == "Generate":
             self._add_generate(node)
         elif name == "Expand":

@@ -167,10 +167,12 @@ class LineageGraph:
                 stack.extend((child, ctx) for child in node.children)
             elif name in RANK_LIKE:
                 continue
-            elif name == "AggregateExpression":
-                function = node.children[0].name if node.children else ""
+            elif name == "AggregateExpression" and node.children:
+                function = node.children[0].name
                 inner = ctx.merge(COUNT if function in COUNTING_AGGREGATES else AGGREGATION)
-                stack.extend((child, inner) for child in node.children)
+                stack.append((node.children[0], inner))
+                # sum(x) FILTER (WHERE cond): cond picks the rows aggregated, as a CASE WHEN would
+                stack.extend((child, inner.merge(CONDITIONAL)) for child in node.children[1:])
             elif name in ("CaseWhen", "If"):
                 stack.extend(_conditional_children(node, ctx))
             elif name == "WindowExpression" and len(node.children) == 2:

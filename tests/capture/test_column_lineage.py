@@ -329,6 +329,23 @@ CASES = [
         {("orders", "status"): {I("GROUP_BY")}, ("orders", "order_date"): {I("GROUP_BY")}},
     ),
     (
+        "except_and_intersect",
+        lambda s, t: t["orders"].select("customer_id").exceptAll(t["customers"].select("customer_id"))
+        .intersect(t["orders"].select(F.col("order_id").alias("customer_id"))),
+        {"customer_id": {("orders", "customer_id"): {ID}}},
+        {("orders", "customer_id"): {I("JOIN"), I("GROUP_BY")}, ("customers", "customer_id"): {I("JOIN")},
+         ("orders", "order_id"): {I("JOIN")}},
+    ),
+    (
+        "aggregate_filter_where",
+        lambda s, t: s.sql("SELECT status, sum(amount) FILTER (WHERE customer_id > 10) AS big, "
+                           "count(order_id) FILTER (WHERE amount > 100) AS n FROM orders GROUP BY status"),
+        {"status": {("orders", "status"): {ID}}, "big": {("orders", "amount"): {AGG},
+                                                         ("orders", "customer_id"): {I("CONDITIONAL")}},
+         "n": {("orders", "order_id"): {COUNT}, ("orders", "amount"): {I("CONDITIONAL") + "+masked"}}},
+        {("orders", "status"): {I("GROUP_BY")}},
+    ),
+    (
         "masking_holds_only_if_every_path_masks",
         lambda s, t: t["customers"].select(
             F.concat(F.sha2("email", 256), F.col("email")).alias("leaky"),
