@@ -5,6 +5,8 @@
     lineage-audit jobs                               list the jobs in run order
     lineage-audit submit [--conf K=V ...] SCRIPT [ARGS]   run a PySpark script with lineage capture
     lineage-audit replay [--conf K=V ...]            send spooled lineage events now
+    lineage-audit serve [--port P] [--background]    the lineage service (API and UI on one port)
+    lineage-audit stop                               stop the background lineage service
 """
 
 from __future__ import annotations
@@ -55,6 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="send the lineage events spooled while the server was unreachable")
     replay.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
                         help="a spark.openlineage.* property (repeatable); default: conf/openlineage.yml")
+
+    serve = sub.add_parser("serve", help="run the lineage service (Marquez-compatible API) on one port")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, help="port (default 5000, Marquez's API port)")
+    serve.add_argument("--database-url", help="sqlite:///path (default data/lineage.db) or postgresql://...")
+    serve.add_argument("--ingest-api-key", help="require this Bearer key on POST /api/v1/lineage and other writes")
+    serve.add_argument("--read-api-key", help="require this Bearer key on every read")
+    serve.add_argument("--insecure", action="store_true", help="listen on a non-loopback address without keys")
+    serve.add_argument("--background", action="store_true",
+                       help="start detached (unless already running) and return once it answers")
+
+    sub.add_parser("stop", help="stop the lineage service started with --background")
     return parser
 
 
@@ -77,9 +91,40 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if pending == 0 else 1
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from lineage_audit.config import ConfigError
+    from lineage_audit.service.server import ServeError, serve, start_background
+    from lineage_audit.service.settings import load_settings
+
+    flags = {"host": args.host, "port": args.port, "database_url": args.database_url,
+             "ingest_api_key": args.ingest_api_key, "read_api_key": args.read_api_key}
+    try:
+        settings = load_settings({k: v for k, v in flags.items() if v is not None})
+        if args.background:
+            passed = [f"--{k.replace('_', '-')}={v}" for k, v in flags.items() if v is not None]
+            print(start_background(settings, passed + (["--insecure"] if args.insecure else [])))
+        else:
+            serve(settings, insecure=args.insecure)
+    except (ServeError, ConfigError) as exc:
+        print(f"lineage-audit serve: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.data_dir is not None:  # the service and the jobs find the data directory the same way
+        import os
+
+        os.environ["LINEAGE_AUDIT_DATA_DIR"] = str(args.data_dir)
     data_dir = args.data_dir or default_data_dir()
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "stop":
+        from lineage_audit.service.server import stop_background
+
+        print(stop_background())
+        return 0
     if args.command == "jobs":
         print("\n".join(JOBS))
         return 0

@@ -1,0 +1,5 @@
+"""Routes: datasets (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

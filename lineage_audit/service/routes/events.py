@@ -1,0 +1,5 @@
+"""Routes: events (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

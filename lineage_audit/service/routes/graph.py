@@ -1,0 +1,5 @@
+"""Routes: graph (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

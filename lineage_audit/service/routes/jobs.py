@@ -1,0 +1,5 @@
+"""Routes: jobs (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

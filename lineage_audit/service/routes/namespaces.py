@@ -1,0 +1,5 @@
+"""Routes: namespaces (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

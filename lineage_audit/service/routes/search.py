@@ -1,0 +1,5 @@
+"""Routes: search (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: sources (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Routes: stats (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

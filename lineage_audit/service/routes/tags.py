@@ -1,0 +1,5 @@
+"""Routes: tags (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

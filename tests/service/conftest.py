@@ -1,0 +1,51 @@
+"""Fixtures of the lineage service tests: every test that takes ``service`` runs on SQLite and on
+PostgreSQL (a server started from the installed binaries, one fresh database per test)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from lineage_audit.service.app import create_app
+from lineage_audit.service.settings import ServiceSettings
+from tests.service.postgres import SKIP_REASON, PostgresServer, find_binaries
+
+BACKENDS = ("sqlite", "postgresql")
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    if find_binaries() is None:
+        pytest.skip(SKIP_REASON)
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path) -> str:
+    """A fresh, empty database: a SQLite file, or a new database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'lineage.db'}"
+    server = request.getfixturevalue("postgres_server")
+    name = f"lineage_test_{next(_database_numbers)}"
+    admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def make_client(database_url: str, **settings) -> TestClient:
+    return TestClient(create_app(ServiceSettings(database_url=database_url, **settings)))
+
+
+@pytest.fixture
+def service(database_url):
+    """A TestClient of the service on an empty database (both backends)."""
+    with make_client(database_url) as client:
+        yield client
