@@ -2,6 +2,7 @@
 #   make run                 generate data if needed, run all eight jobs
 #   make run JOB=orders      run one job (JOB may list several: JOB="customers orders")
 #   make test                the whole test suite
+#   make serve / make stop   the lineage service in the foreground / stop the background one
 # Needs only Python 3.11+ and Java 17; the virtualenv is created on first use.
 
 PYTHON ?= python3
@@ -11,14 +12,16 @@ SCALE  ?=
 JOB    ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup data run test lint bench-jobs bench-capture clean distclean
+.PHONY: help setup data run serve stop test lint bench-jobs bench-capture bench-service clean distclean
 
 help:
 	@echo "make run [JOB=orders] [SCALE=N]   run the jobs (generates sample data when missing, or when SCALE changes)"
 	@echo "make data [SCALE=1]               (re)generate the sample input tables"
+	@echo "make serve / make stop             run the lineage service in the foreground / stop the background one"
 	@echo "make test                         run the test suite"
 	@echo "make bench-jobs                   time the jobs at SCALE=1 and SCALE=10"
 	@echo "make bench-capture                capture overhead per job, and cost against plan size"
+	@echo "make bench-service                lineage service: ingest rate, graph query latency (SQLite, PostgreSQL)"
 	@echo "make clean                        delete generated data, outputs and rejects"
 
 # The stamp is rebuilt when pyproject.toml changes, so new pins are installed by the next make.
@@ -34,8 +37,17 @@ setup: $(VENV)/.installed
 data: setup
 	$(PY) -m lineage_audit.cli generate $(if $(SCALE),--scale $(SCALE))
 
+# The lineage service is started in the background first (unless it already runs) and left running;
+# if the port belongs to something else (the real Marquez, say), the jobs send their events there.
 run: setup
+	@$(PY) -m lineage_audit.cli serve --background || echo "(continuing: capture sends to whatever listens on the configured port, or spools)"
 	$(PY) -m lineage_audit.cli run $(if $(SCALE),--scale $(SCALE)) $(JOB)
+
+serve: setup
+	$(PY) -m lineage_audit.cli serve
+
+stop: setup
+	@$(PY) -m lineage_audit.cli stop
 
 test: setup
 	$(PY) -m ruff check jobs lineage_audit tests benchmarks
@@ -49,6 +61,9 @@ bench-jobs: setup
 
 bench-capture: setup
 	$(PY) benchmarks/bench_capture.py
+
+bench-service: setup
+	$(PY) benchmarks/bench_service.py
 
 clean:
 	rm -rf data/inputs data/outputs data/rejects data/runs data/lineage-spool spark-warehouse metastore_db derby.log

@@ -111,4 +111,25 @@ def report(results: Sequence[JobResult], data_dir: Path) -> str:
     if spooled:
         lines.append(f"  lineage        {spooled} OpenLineage events waiting in {data_dir / 'lineage-spool'} "
                      "(no lineage server answered; `lineage-audit replay` sends them)")
+    lines += _service_lines()
     return "\n".join(lines)
+
+
+def _service_lines() -> list[str]:
+    """Where to look at the lineage, when this project's lineage service is running."""
+    try:
+        from urllib.parse import quote
+
+        from lineage_audit.capture.settings import resolve_settings
+        from lineage_audit.service.server import running_service
+        from lineage_audit.service.settings import load_settings
+
+        settings = load_settings()
+        if not running_service(settings):
+            return []
+        base, namespace = settings.base_url, quote(resolve_settings({}).namespace, safe="")
+    except Exception:  # the report never fails over a hint
+        return []
+    return [f"  lineage UI     {base}/",
+            f"  lineage API    {base}/api/v1/namespaces/{namespace}/jobs",
+            f"                 {base}/api/v1/namespaces/file/datasets   (`make stop` stops the service)"]

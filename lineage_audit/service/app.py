@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hmac
 import importlib
+import logging
+import sqlite3
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -22,6 +25,7 @@ from lineage_audit.service.ingest import EventError, Ingester
 from lineage_audit.service.settings import ServiceSettings
 
 API = "/api/v1"
+log = logging.getLogger(__name__)
 # Resource modules, in the order their routes are matched.
 ROUTE_MODULES = ("lineage_ingest", "namespaces", "sources", "jobs", "runs", "datasets", "tags", "graph", "search",
                  "events", "stats")
@@ -39,13 +43,26 @@ def _key_check(setting: str):
             return
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        # the header arrives decoded as latin-1: compare the bytes the client sent with the key's UTF-8
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode("latin-1"), expected.encode()):
             raise AuthError("ingest" if setting == "ingest_api_key" else "read")
     return check
 
 
 require_ingest_key = _key_check("ingest_api_key")
 require_read_key = _key_check("read_api_key")
+
+
+def _unavailable_errors() -> tuple[type[Exception], ...]:
+    """Errors of a store that is down, locked or restarting: the client should retry (503)."""
+    errors: list[type[Exception]] = [sa_exc.OperationalError, sa_exc.TimeoutError, sqlite3.OperationalError]
+    try:
+        import psycopg
+
+        errors.append(psycopg.OperationalError)
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    return tuple(errors)
 
 
 def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastAPI:
@@ -85,6 +102,24 @@ def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastA
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body"))
         return JSONResponse({"code": 400, "message": f"{where}: {first.get('msg', 'invalid request')}",
                              "field": where}, status_code=400)
+
+    async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        inner = getattr(exc, "orig", None) or exc
+        if isinstance(inner, sqlite3.OperationalError) and not any(
+                word in str(inner).lower() for word in ("locked", "busy", "disk", "i/o", "unable to open")):
+            return await server_error(request, exc)  # a bad statement, not a store that is away
+        log.warning("%s %s: the store is unavailable: %s", request.method, request.url.path, exc)
+        reason = (str(inner).strip().splitlines() or [type(inner).__name__])[0][:300]
+        return JSONResponse({"code": 503, "message": f"the lineage store is unavailable, retry later: {reason}"},
+                            status_code=503, headers={"Retry-After": "1"})
+
+    for error in _unavailable_errors():
+        app.add_exception_handler(error, store_unavailable)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("%s %s failed", request.method, request.url.path)
+        return JSONResponse({"code": 500, "message": f"internal error: {type(exc).__name__}"}, status_code=500)
 
     @app.get(f"{API}/health", tags=["Service"], summary="Whether the service runs, and on which database")
     def health() -> dict:

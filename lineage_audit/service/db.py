@@ -158,6 +158,7 @@ dataset_fields = Table(
     Column("type", String(256)),
     Column("description", Text),
     Column("position", Integer, nullable=False, default=0),
+    Index("ix_dataset_fields_position", "dataset_id", "position"),  # fields in schema order (lineage graphs)
 )
 
 run_io = Table(

@@ -2,41 +2,39 @@
 
 One call of :meth:`Ingester.ingest` is one transaction: every event of a batch and everything
 derived from it are committed together, or nothing is. An event already stored (same canonical
-JSON) is skipped, so a client that retries never duplicates anything. Derivation does not depend on
-arrival order: a run's state is decided by the strongest state seen (terminal over running), ties
-by event time; facets, fields and current versions by event time.
+JSON) is skipped, so a client that retries never duplicates anything.
+
+Derivation does not depend on arrival order: every derived value is a merge that ends the same
+whatever order its inputs arrive in. First and last times are minimums and maximums. A run's state
+is the strongest seen (terminal over running over new), then the latest, then the state's name.
+Each facet is the one of the newest event that carried it, and what follows from a facet (a
+dataset's fields, source and description, its current column lineage, a job's location) follows
+the facet. A dataset's current version, and a job's latest run and current version, are recomputed
+from the stored versions and runs. Only events with exactly the same time are decided by arrival.
+
+A batch is derived as a whole: the events are first reduced in memory (one row per run, dataset,
+job, facet), then merged into the store with a few statements per table. Those statements are
+plain SQL that SQLite (3.35+) and PostgreSQL both run (upserts, RETURNING, row values), executed on
+the DB-API cursor of the SQLAlchemy connection: the same transaction, without the cost of building
+and compiling a statement object per row.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import math
 import re
 import threading
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from functools import lru_cache
+from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
-
-from lineage_audit.service.db import (
-    dataset_fields,
-    dataset_versions,
-    datasets,
-    facets,
-    field_lineage,
-    job_io,
-    job_versions,
-    jobs,
-    lineage_events,
-    namespaces,
-    run_io,
-    runs,
-    sources,
-)
+from sqlalchemy.engine import Engine
 
 EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 RUN_STATE = {"START": "RUNNING", "RUNNING": "RUNNING", "COMPLETE": "COMPLETED", "FAIL": "FAILED",
@@ -45,7 +43,15 @@ RUN_STATE = {"START": "RUNNING", "RUNNING": "RUNNING", "COMPLETE": "COMPLETED", 
 STATE_RANK = {"NEW": 0, "RUNNING": 1, "COMPLETED": 2, "FAILED": 2, "ABORTED": 2}
 TERMINAL = ("COMPLETED", "FAILED", "ABORTED")
 VERSION_NAMESPACE = uuid.UUID("6f1f6d52-3f77-4f5e-9d3f-6b1c0f9b7a11")  # uuid5 namespace of derived versions
+NAME_LIMIT = 1024  # names of namespaces, datasets, jobs and fields (the store's columns)
+FACET_NAME_LIMIT = 256
 _FRACTION = re.compile(r"(\.\d{6})\d+")
+_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+# Facets the ingester keeps for itself (digests of what it derived, a JobEvent's datasets); never shown.
+INTERNAL_FACETS = ("fields", "lineage", "jobevent")
+_CHUNK = 400  # values per IN list or multi-row VALUES: under SQLite's oldest limit of 999 parameters
+
+Key = tuple[str, str]
 
 
 class EventError(ValueError):
@@ -66,6 +72,35 @@ class EventError(ValueError):
 
 # -- parsing and checking ---------------------------------------------------------------------
 
+class _NotJSON(ValueError):
+    pass
+
+
+def _constant(name: str) -> Any:
+    raise _NotJSON(f"{name} is not a JSON value")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJSON(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _loads(text: str) -> Any:
+    """``json.loads`` that refuses what is not JSON (NaN, Infinity) or cannot be stored (1e999)."""
+    return json.loads(text, parse_constant=_constant, parse_float=_float)
+
+
+def _json_error(exc: Exception, where: str = "") -> EventError:
+    if isinstance(exc, json.JSONDecodeError):
+        position = f" at column {exc.colno}" if where else f" at line {exc.lineno} column {exc.colno}"
+        return EventError(400, f"malformed JSON{where}: {exc.msg}{position}")
+    if isinstance(exc, RecursionError):
+        return EventError(400, f"malformed JSON{where}: nested too deeply")
+    return EventError(400, f"malformed JSON{where}: {exc}")
+
+
 def parse_body(body: bytes, content_type: str = "") -> tuple[list[Any], bool]:
     """The events of a request body: one JSON object, a JSON array of them, or NDJSON.
 
@@ -75,11 +110,13 @@ def parse_body(body: bytes, content_type: str = "") -> tuple[list[Any], bool]:
     if "ndjson" in content_type or "jsonl" in content_type:
         return _ndjson(text), True
     try:
-        document = json.loads(text)
+        document = _loads(text)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and "\n" in text.strip():
             return _ndjson(text), True
-        raise EventError(400, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise _json_error(exc) from None
+    except (ValueError, RecursionError) as exc:
+        raise _json_error(exc) from None
     if isinstance(document, list):
         return document, True
     return [document], False
@@ -98,9 +135,9 @@ def _ndjson(text: str) -> list[Any]:
         if not line.strip():
             continue
         try:
-            events.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise EventError(400, f"malformed JSON on line {number}: {exc.msg} at column {exc.colno}") from None
+            events.append(_loads(line))
+        except (ValueError, RecursionError) as exc:
+            raise _json_error(exc, f" on line {number}") from None
     return events
 
 
@@ -110,7 +147,12 @@ def parse_time(value: Any) -> datetime:
         raise ValueError("must be an ISO 8601 date-time string")
     text = _FRACTION.sub(r"\1", value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     parsed = datetime.fromisoformat(text)
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("is out of range in UTC") from None
 
 
 @dataclass(frozen=True)
@@ -122,69 +164,145 @@ class Checked:
     event_time: datetime
     event_type: str | None
     run_id: str | None
-    job: tuple[str, str] | None
+    job: Key | None  # (namespace, name) as sent
     canonical: str
+    digest: str  # sha256 of the canonical JSON: the event's identity
+    job_name: str | None = None  # the stored name: "<parent>.<name>" for a child job, as Marquez names it
+    simple_name: str | None = None
+    parent_job: Key | None = None
+    parent_run: str | None = None
 
-    @property
-    def digest(self) -> str:
-        return hashlib.sha256(self.canonical.encode()).hexdigest()
+
+def _uuid(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
 
 
-def _require_name(owner: Any, owner_path: str, index: int | None) -> tuple[str, str]:
-    if not isinstance(owner, Mapping):
+def _check_name(value: Any, path: str, index: int | None) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise EventError(422, f"{path} is required and must be a non-empty string", path, index)
+    if len(value) > NAME_LIMIT:
+        raise EventError(422, f"{path} is longer than {NAME_LIMIT} characters", path, index)
+    if "\x00" in value:
+        raise EventError(422, f"{path} holds a NUL character", path, index)
+    return value
+
+
+def _require_name(owner: Any, owner_path: str, index: int | None) -> Key:
+    if not isinstance(owner, dict):
         raise EventError(422, f"{owner_path} is required and must be an object", owner_path, index)
-    values = []
-    for key in ("namespace", "name"):
-        value = owner.get(key)
-        if not isinstance(value, str) or not value.strip():
-            raise EventError(422, f"{owner_path}.{key} is required and must be a non-empty string",
-                             f"{owner_path}.{key}", index)
-        if len(value) > 1024:
-            raise EventError(422, f"{owner_path}.{key} is longer than 1024 characters", f"{owner_path}.{key}", index)
-        values.append(value)
-    return values[0], values[1]
+    return (_check_name(owner.get("namespace"), f"{owner_path}.namespace", index),
+            _check_name(owner.get("name"), f"{owner_path}.name", index))
+
+
+def _check_facet_names(owner: Mapping[str, Any], path: str, index: int | None,
+                       keys: Sequence[str] = ("facets",)) -> None:
+    for key in keys:
+        found = owner.get(key)
+        if isinstance(found, dict):
+            for name in found:
+                if len(name) > FACET_NAME_LIMIT or "\x00" in name:
+                    raise EventError(422, f"{path}.{key}: a facet name is longer than {FACET_NAME_LIMIT} characters "
+                                     "or holds a NUL character", f"{path}.{key}", index)
+
+
+def _parent(run: Mapping[str, Any], namespace: str, index: int | None) -> tuple[Key | None, str | None]:
+    """The parent job and run of a run, from its ``parent`` facet."""
+    run_facets = run.get("facets")
+    parent = run_facets.get("parent") if isinstance(run_facets, dict) else None
+    if not isinstance(parent, dict):
+        return None, None
+    job, parent_job = parent.get("job"), None
+    if job is not None:
+        path = "run.facets.parent.job"
+        if not isinstance(job, dict):
+            raise EventError(422, f"{path} must be an object", path, index)
+        name = _check_name(job.get("name"), f"{path}.name", index)
+        parent_namespace = namespace if job.get("namespace") is None else \
+            _check_name(job.get("namespace"), f"{path}.namespace", index)
+        parent_job = (parent_namespace, name)
+    parent_run = None
+    if parent.get("run") is not None:
+        found = parent["run"]
+        parent_run = _uuid(found.get("runId")) if isinstance(found, dict) else None
+        if parent_run is None:
+            raise EventError(422, "run.facets.parent.run.runId must be a UUID", "run.facets.parent.run.runId", index)
+    return parent_job, parent_run
 
 
 def check_event(event: Any, index: int | None = None) -> Checked:
     """Check the fields the store needs; raise a 422 naming the first one that is wrong."""
-    if not isinstance(event, Mapping):
+    if not isinstance(event, dict):
         raise EventError(422, "an event must be a JSON object", None, index)
+    raw_time = event.get("eventTime")
     try:
-        event_time = parse_time(event.get("eventTime"))
+        event_time = parse_time(raw_time)
     except ValueError as exc:
-        reason = "is required" if event.get("eventTime") is None else f"is not a valid date-time ({exc})"
+        reason = "is required" if raw_time is None else f"is not a valid date-time ({exc})"
         raise EventError(422, f"eventTime {reason}", "eventTime", index) from None
     producer = event.get("producer")
     if not isinstance(producer, str) or not producer.strip():
         raise EventError(422, "producer is required and must be a URI string", "producer", index)
     for key in ("inputs", "outputs"):
-        if key in event and event[key] is not None:
-            if not isinstance(event[key], list):
-                raise EventError(422, f"{key} must be an array", key, index)
-            for position, dataset in enumerate(event[key]):
-                _require_name(dataset, f"{key}[{position}]", index)
-    canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        if event.get(key) is None:
+            continue
+        if not isinstance(event[key], list):
+            raise EventError(422, f"{key} must be an array", key, index)
+        for position, dataset in enumerate(event[key]):
+            _require_name(dataset, f"{key}[{position}]", index)
+            _check_facet_names(dataset, f"{key}[{position}]", index, ("facets", "inputFacets", "outputFacets"))
+    run_id = event_type = job = job_name = simple = parent_job = parent_run = None
     if "run" in event:
+        kind = "RunEvent"
         run = event.get("run")
-        run_id = run.get("runId") if isinstance(run, Mapping) else None
-        try:
-            run_id = str(uuid.UUID(str(run_id))) if isinstance(run_id, str) else None
-        except ValueError:
-            run_id = None
+        run_id = _uuid(run.get("runId")) if isinstance(run, dict) else None
         if run_id is None:
             raise EventError(422, "run.runId is required and must be a UUID", "run.runId", index)
         job = _require_name(event.get("job"), "job", index)
         event_type = event.get("eventType")
-        if event_type is not None and event_type not in EVENT_TYPES:
+        if event_type is not None and (not isinstance(event_type, str) or event_type not in EVENT_TYPES):
             raise EventError(422, f"eventType must be one of {', '.join(EVENT_TYPES)}", "eventType", index)
-        return Checked("RunEvent", event, event_time, event_type, run_id, job, canonical)
-    if "dataset" in event:
+        _check_facet_names(run, "run", index)
+        _check_facet_names(event["job"], "job", index)
+        parent_job, parent_run = _parent(run, job[0], index)
+        if parent_job is not None and parent_job[1] == job[1]:
+            parent_job = None  # a job is not its own parent
+        job_name, simple = child_job_name(job[1], parent_job[1] if parent_job else None)
+        if len(job_name) > NAME_LIMIT:
+            raise EventError(422, f"job.name, prefixed with its parent's name, is longer than {NAME_LIMIT} characters",
+                             "job.name", index)
+    elif "dataset" in event:
+        kind = "DatasetEvent"
         _require_name(event.get("dataset"), "dataset", index)
-        return Checked("DatasetEvent", event, event_time, None, None, None, canonical)
-    if "job" in event:
+        _check_facet_names(event["dataset"], "dataset", index)
+    elif "job" in event:
+        kind = "JobEvent"
         job = _require_name(event.get("job"), "job", index)
-        return Checked("JobEvent", event, event_time, None, None, job, canonical)
-    raise EventError(422, "run is required (or dataset for a DatasetEvent, job for a JobEvent)", "run", index)
+        _check_facet_names(event["job"], "job", index)
+        job_name = simple = job[1]
+    else:
+        raise EventError(422, "run is required (or dataset for a DatasetEvent, job for a JobEvent)", "run", index)
+    canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        digest = hashlib.sha256(canonical.encode()).hexdigest()
+    except UnicodeEncodeError:
+        raise EventError(400, "the event holds an unpaired surrogate escape (\\ud800 to \\udfff), which is not "
+                         "Unicode", None, index) from None
+    return Checked(kind, event, event_time, event_type, run_id, job, canonical, digest, job_name, simple,
+                   parent_job, parent_run)
+
+
+def child_job_name(name: str, parent: str | None) -> tuple[str, str]:
+    """``(name, simple name)`` of a job: Marquez names a child "<parent>.<name>" (Spark's already are)."""
+    if not parent:
+        return name, name
+    if name.startswith(parent + "."):
+        return name, name[len(parent) + 1:]
+    return f"{parent}.{name}", name
 
 
 # -- storing ---------------------------------------------------------------------------------
@@ -195,368 +313,61 @@ class IngestResult:
     duplicates: int
 
 
-def _facets_of(owner: Any, key: str = "facets") -> dict[str, Any]:
-    value = owner.get(key) if isinstance(owner, Mapping) else None
-    return {k: v for k, v in value.items() if isinstance(v, Mapping)} if isinstance(value, Mapping) else {}
-
-
 def version_uuid(*parts: Any) -> str:
     return str(uuid.uuid5(VERSION_NAMESPACE, json.dumps(parts, sort_keys=True, default=str)))
 
 
-def _later(candidate: datetime | None, current: datetime | None) -> bool:
-    """Whether ``candidate`` is at least as late as ``current`` (None is earliest)."""
-    if candidate is None:
-        return False
-    if current is None:
-        return True
-    if current.tzinfo is None:  # SQLite hands timestamps back naive; they are stored as UTC
-        current = current.replace(tzinfo=timezone.utc)
-    return candidate >= current
+def _facets_of(owner: Any, key: str = "facets") -> dict[str, Any]:
+    value = owner.get(key) if isinstance(owner, dict) else None
+    return {k: v for k, v in value.items() if isinstance(v, dict)} if isinstance(value, dict) else {}
 
 
-class Ingester:
-    """Writes events into the store; one instance per engine (it serialises writers)."""
-
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        self._lock = threading.Lock()  # one writer at a time: SQLite allows no more, and runs stay consistent
-        dialect = engine.dialect.name
-        self._insert = insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        # Statements built once: building ON CONFLICT clauses is most of an upsert's cost.
-        ins = insert(facets)
-        self._facet_upsert = ins.on_conflict_do_update(
-            index_elements=["owner_kind", "owner_key", "name"],
-            set_={"event_time": ins.excluded.event_time, "value": ins.excluded.value},
-            where=facets.c.event_time <= ins.excluded.event_time)
-        self._namespace_insert = insert(namespaces).on_conflict_do_nothing(index_elements=["name"])
-        self._source_insert = insert(sources).on_conflict_do_nothing(index_elements=["name"])
-        ins = insert(datasets)
-        self._dataset_upsert = ins.on_conflict_do_update(
-            index_elements=["namespace", "name"],
-            set_={"updated_at": ins.excluded.updated_at,
-                  "description": func.coalesce(ins.excluded.description, datasets.c.description)})
-        self._dataset_insert = insert(datasets).on_conflict_do_nothing(index_elements=["namespace", "name"])
-        ins = insert(jobs)
-        self._job_upsert = ins.on_conflict_do_update(
-            index_elements=["namespace", "name"],
-            set_={"updated_at": ins.excluded.updated_at,
-                  **{c: func.coalesce(ins.excluded[c], jobs.c[c])
-                     for c in ("location", "description", "parent_job_name")}})
-        self._run_io_insert = insert(run_io).on_conflict_do_nothing(
-            index_elements=["run_uuid", "dataset_id", "direction"])
-        # Ids of datasets and names of namespaces known to be committed (they never change).
-        self._dataset_ids: dict[tuple[str, str], int] = {}
-        self._namespaces: set[str] = set()
-        self._pending_ids: dict[tuple[str, str], int] = {}
-        self._pending_namespaces: set[str] = set()
-
-    def ingest(self, checked: Iterable[Checked]) -> IngestResult:
-        checked = list(checked)
-        stored = duplicates = 0
-        with self._lock:
-            self._pending_ids, self._pending_namespaces = {}, set()
-            with self.engine.begin() as conn:
-                for item in checked:
-                    if self._store_raw(conn, item):
-                        self._derive(conn, item)
-                        stored += 1
-                    else:
-                        duplicates += 1
-            # committed: what this transaction created is now safe to remember
-            self._dataset_ids.update(self._pending_ids)
-            self._namespaces.update(self._pending_namespaces)
-        return IngestResult(stored, duplicates)
-
-    def forget(self) -> None:
-        """Drop the caches of committed ids (for a store that was emptied behind the ingester's back)."""
-        with self._lock:
-            self._dataset_ids.clear()
-            self._namespaces.clear()
-
-    # -- raw events --
-    def _store_raw(self, conn: Connection, item: Checked) -> bool:
-        now = datetime.now(timezone.utc)
-        statement = self._insert(lineage_events).values(
-            event_hash=item.digest, event_kind=item.kind, event_type=item.event_type, event_time=item.event_time,
-            run_uuid=item.run_id, job_namespace=item.job[0] if item.job else None,
-            job_name=item.job[1] if item.job else None, received_at=now, payload=item.canonical,
-        ).on_conflict_do_nothing(index_elements=["event_hash"])
-        return conn.execute(statement).rowcount == 1
-
-    # -- the derived model --
-    def _derive(self, conn: Connection, item: Checked) -> None:
-        event, t = item.event, item.event_time
-        if item.kind == "DatasetEvent":
-            self._dataset(conn, event["dataset"], t)
-            return
-        job_id, fqn = self._job(conn, item)
-        if item.kind == "JobEvent":
-            ids = {d: [self._dataset(conn, ds, t) for ds in event.get(d.lower() + "s") or ()]
-                   for d in ("INPUT", "OUTPUT")}
-            self._replace_job_io(conn, job_id, ids)
-            return
-        self._run(conn, item, job_id, fqn)
-
-    def _namespace(self, conn: Connection, name: str, t: datetime) -> None:
-        if name in self._namespaces or name in self._pending_namespaces:
-            return
-        conn.execute(self._namespace_insert, {"name": name, "owner_name": "anonymous", "description": None,
-                                              "created_at": t, "updated_at": t})
-        self._pending_namespaces.add(name)
-
-    def _put_facets(self, conn: Connection, kind: str, key: str, values: Mapping[str, Any], t: datetime) -> None:
-        if values:
-            conn.execute(self._facet_upsert, [{"owner_kind": kind, "owner_key": key, "name": name, "event_time": t,
-                                               "value": value} for name, value in values.items()])
-
-    def _job(self, conn: Connection, item: Checked) -> tuple[int, str]:
-        event, t = item.event, item.event_time
-        namespace, name = item.job
-        self._namespace(conn, namespace, t)
-        job_facets = _facets_of(event.get("job"))
-        parent = _facets_of(event.get("run")).get("parent") if item.kind == "RunEvent" else None
-        parent_name = None
-        if isinstance(parent, Mapping) and isinstance(parent.get("job"), Mapping):
-            parent_job = parent["job"]
-            if parent_job.get("name") and (parent_job.get("namespace") or namespace) and parent_job["name"] != name:
-                parent_name = str(parent_job["name"])
-                self._namespace(conn, str(parent_job.get("namespace") or namespace), t)
-                self._upsert_job(conn, str(parent_job.get("namespace") or namespace), parent_name, parent_name,
-                                 None, {}, t)
-        # Marquez names a child job "<parent>.<name>"; Spark's already start with the parent's name.
-        if parent_name and not name.startswith(parent_name + "."):
-            fqn, simple = f"{parent_name}.{name}", name
-        elif parent_name:
-            fqn, simple = name, name[len(parent_name) + 1:]
-        else:
-            fqn, simple = name, name
-        job_id = self._upsert_job(conn, namespace, fqn, simple, parent_name, job_facets, t)
-        self._put_facets(conn, "job", str(job_id), job_facets, t)
-        return job_id, fqn
-
-    def _upsert_job(self, conn: Connection, namespace: str, fqn: str, simple: str, parent: str | None,
-                    job_facets: Mapping[str, Any], t: datetime) -> int:
-        job_type = job_facets.get("jobType", {}).get("processingType")
-        location = job_facets.get("sourceCodeLocation", {}).get("url")
-        description = job_facets.get("documentation", {}).get("description")
-        conn.execute(self._job_upsert, {
-            "namespace": namespace, "name": fqn, "simple_name": simple, "parent_job_name": parent,
-            "type": "STREAM" if job_type == "STREAMING" else "BATCH", "location": location, "description": description,
-            "current_version": None, "latest_run_uuid": None, "latest_run_time": None, "created_at": t, "updated_at": t})
-        return conn.execute(select(jobs.c.id).where(jobs.c.namespace == namespace, jobs.c.name == fqn)).scalar_one()
-
-    def _dataset_ref(self, conn: Connection, namespace: str, name: str, t: datetime) -> int:
-        """The id of a dataset only named (in column lineage): created if new, otherwise untouched."""
-        key = (namespace, name)
-        known = self._dataset_ids.get(key) or self._pending_ids.get(key)
-        if known is not None:
-            return known
-        self._namespace(conn, namespace, t)
-        conn.execute(self._source_insert, {"name": namespace, "type": _source_type(namespace),
-                                           "connection_url": namespace, "description": None,
-                                           "created_at": t, "updated_at": t})
-        conn.execute(self._dataset_insert, {"namespace": namespace, "name": name, "source_name": namespace,
-                                            "type": "DB_TABLE", "description": None, "created_at": t, "updated_at": t})
-        return self._dataset_id(conn, namespace, name)
-
-    def _dataset_id(self, conn: Connection, namespace: str, name: str) -> int:
-        key = (namespace, name)
-        known = self._dataset_ids.get(key) or self._pending_ids.get(key)
-        if known is None:
-            known = conn.execute(select(datasets.c.id).where(datasets.c.namespace == namespace,
-                                                             datasets.c.name == name)).scalar_one()
-            self._pending_ids[key] = known
-        return known
-
-    def _dataset(self, conn: Connection, dataset: Mapping[str, Any], t: datetime) -> int:
-        namespace, name = str(dataset["namespace"]), str(dataset["name"])
-        self._namespace(conn, namespace, t)
-        dataset_facets = _facets_of(dataset)
-        source = dataset_facets.get("dataSource", {})
-        source_name = str(source.get("name") or namespace)
-        source_url = source.get("uri") or namespace
-        conn.execute(self._source_insert, {"name": source_name, "type": _source_type(str(source_url)),
-                                           "connection_url": str(source_url), "description": None,
-                                           "created_at": t, "updated_at": t})
-        description = dataset_facets.get("documentation", {}).get("description")
-        conn.execute(self._dataset_upsert, {"namespace": namespace, "name": name, "source_name": source_name,
-                                            "type": "DB_TABLE", "description": description,
-                                            "created_at": t, "updated_at": t})
-        dataset_id = self._dataset_id(conn, namespace, name)
-        self._put_facets(conn, "dataset", str(dataset_id), dataset_facets, t)
-        fields = _schema_fields(dataset_facets)
-        if fields is not None and not self._has_newer_fields(conn, dataset_id, t):
-            conn.execute(delete(dataset_fields).where(dataset_fields.c.dataset_id == dataset_id))
-            if fields:
-                conn.execute(dataset_fields.insert(), [
-                    {"dataset_id": dataset_id, "name": f["name"], "type": f.get("type"),
-                     "description": f.get("description"), "position": position}
-                    for position, f in enumerate(fields)])
-            self._put_facets(conn, "fields", str(dataset_id), {"schema": {"at": t.isoformat()}}, t)
-        return dataset_id
-
-    def _has_newer_fields(self, conn: Connection, dataset_id: int, t: datetime) -> bool:
-        known = conn.execute(select(facets.c.event_time).where(
-            facets.c.owner_kind == "fields", facets.c.owner_key == str(dataset_id))).scalar_one_or_none()
-        return known is not None and not _later(t, known)
-
-    def _run(self, conn: Connection, item: Checked, job_id: int, fqn: str) -> None:
-        event, t, run_id = item.event, item.event_time, item.run_id
-        run_facets = _facets_of(event.get("run"))
-        state = RUN_STATE.get(item.event_type or "", "NEW")
-        rank = STATE_RANK[state]
-        parent = run_facets.get("parent", {})
-        parent_run = parent.get("run", {}).get("runId") if isinstance(parent, Mapping) else None
-        nominal = run_facets.get("nominalTime", {})
-        current = conn.execute(select(runs).where(runs.c.uuid == run_id).with_for_update()).mappings().first()
-        if current is None:
-            conn.execute(runs.insert().values(
-                uuid=run_id, job_id=job_id, parent_run_uuid=parent_run, state=state, state_rank=rank, state_time=t,
-                started_at=t, ended_at=t if state in TERMINAL else None,
-                nominal_start_time=_maybe_time(nominal.get("nominalStartTime")),
-                nominal_end_time=_maybe_time(nominal.get("nominalEndTime")), created_at=t, updated_at=t))
-            decided = True
-        else:
-            changes: dict[str, Any] = {}
-            decided = (rank, t) >= (current["state_rank"], _aware(current["state_time"]))
-            if decided:
-                changes.update(state=state, state_rank=rank, state_time=t)
-                if state in TERMINAL:
-                    changes["ended_at"] = t
-            if current["started_at"] is None or not _later(t, current["started_at"]):
-                changes["started_at"] = t  # the earliest event of a run marks its start
-            if _later(t, current["updated_at"]):
-                changes["updated_at"] = t
-            if parent_run and not current["parent_run_uuid"]:
-                changes["parent_run_uuid"] = parent_run
-            if nominal:
-                changes["nominal_start_time"] = _maybe_time(nominal.get("nominalStartTime"))
-                changes["nominal_end_time"] = _maybe_time(nominal.get("nominalEndTime"))
-            if changes:
-                conn.execute(update(runs).where(runs.c.uuid == run_id).values(**changes))
-        self._put_facets(conn, "run", run_id, run_facets, t)
-
-        for direction, key in (("INPUT", "inputs"), ("OUTPUT", "outputs")):
-            for dataset in event.get(key) or ():
-                dataset_id = self._dataset(conn, dataset, t)
-                version = self._output_version(conn, dataset, dataset_id, run_id, t) if direction == "OUTPUT" \
-                    else conn.execute(select(datasets.c.current_version).where(datasets.c.id == dataset_id)).scalar()
-                conn.execute(self._run_io_insert, {"run_uuid": run_id, "dataset_id": dataset_id,
-                                                   "direction": direction, "dataset_version_uuid": version})
-
-        job = conn.execute(select(jobs.c.latest_run_time, jobs.c.location).where(jobs.c.id == job_id)).first()
-        if _later(t, job.latest_run_time):
-            conn.execute(update(jobs).where(jobs.c.id == job_id).values(latest_run_uuid=run_id, latest_run_time=t))
-        latest = conn.execute(select(jobs.c.latest_run_uuid).where(jobs.c.id == job_id)).scalar()
-        io = conn.execute(select(run_io.c.dataset_id, run_io.c.direction).where(run_io.c.run_uuid == run_id)).all()
-        if latest == run_id:
-            self._replace_job_io(conn, job_id, {d: [i for i, dd in io if dd == d] for d in ("INPUT", "OUTPUT")})
-        if state in TERMINAL:
-            self._job_version(conn, job_id, fqn, run_id, job.location, t, is_latest=latest == run_id)
-
-    def _output_version(self, conn: Connection, dataset: Mapping[str, Any], dataset_id: int, run_id: str,
-                        t: datetime) -> str:
-        """One version of an output per run that writes it; it becomes current if no newer one exists."""
-        dataset_facets = _facets_of(dataset)
-        version = version_uuid(dataset["namespace"], dataset["name"], run_id)
-        lifecycle = dataset_facets.get("lifecycleStateChange", {}).get("lifecycleStateChange")
-        fields = _schema_fields(dataset_facets)
-        existing = conn.execute(select(dataset_versions.c.event_time).where(
-            dataset_versions.c.uuid == version)).scalar_one_or_none()
-        if existing is None:
-            conn.execute(dataset_versions.insert().values(
-                uuid=version, dataset_id=dataset_id, run_uuid=run_id, fields=fields or [], lifecycle_state=lifecycle,
-                event_time=t, created_at=t))
-        elif _later(t, existing):
-            changes: dict[str, Any] = {"event_time": t}
-            if fields is not None:
-                changes["fields"] = fields
-            if lifecycle:
-                changes["lifecycle_state"] = lifecycle
-            conn.execute(update(dataset_versions).where(dataset_versions.c.uuid == version).values(**changes))
-        self._put_facets(conn, "dataset_version", version, {**dataset_facets, **_facets_of(dataset, "outputFacets")},
-                         t)
-        current = conn.execute(select(datasets.c.current_version_time).where(datasets.c.id == dataset_id)).scalar()
-        if _later(t, current):
-            changes = {"current_version": version, "current_version_time": t, "last_modified_at": t}
-            if lifecycle:
-                changes["last_lifecycle_state"] = lifecycle
-            conn.execute(update(datasets).where(datasets.c.id == dataset_id).values(**changes))
-            lineage = dataset_facets.get("columnLineage")
-            if isinstance(lineage, Mapping):
-                # START and COMPLETE of a write carry the same lineage: replace it only when it changed
-                digest = hashlib.sha256(json.dumps([version, lineage], sort_keys=True).encode()).hexdigest()
-                known = conn.execute(select(facets.c.value).where(
-                    facets.c.owner_kind == "lineage", facets.c.owner_key == str(dataset_id),
-                    facets.c.name == "digest")).scalar_one_or_none()
-                if known != {"sha256": digest}:
-                    self._replace_field_lineage(conn, dataset_id, version, lineage, t)
-                    self._put_facets(conn, "lineage", str(dataset_id), {"digest": {"sha256": digest}}, t)
-        return version
-
-    def _replace_field_lineage(self, conn: Connection, dataset_id: int, version: str, facet: Mapping[str, Any],
-                               t: datetime) -> None:
-        conn.execute(delete(field_lineage).where(field_lineage.c.output_dataset_id == dataset_id))
-        rows = []
-        entries = [(field, body.get("inputFields") or ()) for field, body in (facet.get("fields") or {}).items()
-                   if isinstance(body, Mapping)]
-        entries.append(("", facet.get("dataset") or ()))
-        for output_field, inputs in entries:
-            for entry in inputs:
-                if not isinstance(entry, Mapping) or not entry.get("namespace") or not entry.get("name"):
-                    continue
-                input_id = self._dataset_ref(conn, str(entry["namespace"]), str(entry["name"]), t)
-                transformations = entry.get("transformations") or [{}]
-                for transformation in transformations:
-                    rows.append({
-                        "output_dataset_id": dataset_id, "output_field": output_field, "input_dataset_id": input_id,
-                        "input_field": str(entry.get("field", "")),
-                        "transformation_type": transformation.get("type"),
-                        "transformation_subtype": transformation.get("subtype"),
-                        "transformation_description": transformation.get("description"),
-                        "masking": bool(transformation.get("masking", False)),
-                        "dataset_version_uuid": version, "updated_at": t})
-        if rows:
-            conn.execute(field_lineage.insert(), rows)
-
-    def _replace_job_io(self, conn: Connection, job_id: int, ids: Mapping[str, list[int]]) -> None:
-        conn.execute(delete(job_io).where(job_io.c.job_id == job_id))
-        rows = [{"job_id": job_id, "dataset_id": i, "direction": d} for d, values in ids.items() for i in set(values)]
-        if rows:
-            conn.execute(job_io.insert(), rows)
-
-    def _job_version(self, conn: Connection, job_id: int, fqn: str, run_id: str, location: str | None,
-                     t: datetime, is_latest: bool) -> None:
-        io = conn.execute(select(datasets.c.namespace, datasets.c.name, run_io.c.direction).join(
-            datasets, datasets.c.id == run_io.c.dataset_id).where(run_io.c.run_uuid == run_id)).all()
-        inputs = sorted([ns, name] for ns, name, d in io if d == "INPUT")
-        outputs = sorted([ns, name] for ns, name, d in io if d == "OUTPUT")
-        version = version_uuid(job_id, fqn, inputs, outputs, location)
-        statement = self._insert(job_versions).values(
-            uuid=version, job_id=job_id, location=location, inputs=inputs, outputs=outputs, latest_run_uuid=run_id,
-            created_at=t, updated_at=t)
-        conn.execute(statement.on_conflict_do_update(
-            index_elements=["uuid"], set_={"latest_run_uuid": statement.excluded.latest_run_uuid,
-                                           "updated_at": statement.excluded.updated_at},
-            where=job_versions.c.updated_at <= statement.excluded.updated_at))
-        conn.execute(update(runs).where(runs.c.uuid == run_id).values(job_version_uuid=version))
-        if is_latest:
-            conn.execute(update(jobs).where(and_(jobs.c.id == job_id)).values(current_version=version))
-
-
-def _schema_fields(dataset_facets: Mapping[str, Any]) -> list[dict[str, Any]] | None:
-    schema = dataset_facets.get("schema")
-    if not isinstance(schema, Mapping) or not isinstance(schema.get("fields"), list):
+def _text(value: Any, limit: int | None = None) -> str | None:
+    """A string the store can hold (no NUL, at most ``limit`` characters), or None."""
+    if value.__class__ is not str:
         return None
-    return [{"name": str(f["name"]), "type": f.get("type"), "description": f.get("description")}
-            for f in schema["fields"] if isinstance(f, Mapping) and f.get("name") is not None]
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return value[:limit] if limit and len(value) > limit else value
+
+
+def _name(value: Any) -> str | None:
+    """A name the store can key by, or None."""
+    return value if value.__class__ is str and 0 < len(value) <= NAME_LIMIT and "\x00" not in value else None
+
+
+def _schema_fields(facet: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    fields = facet.get("fields")
+    if not isinstance(fields, list):
+        return None
+    found, seen = [], set()
+    for f in fields:
+        name = _name(f.get("name")) if isinstance(f, dict) else None
+        if name is not None and name not in seen:
+            seen.add(name)
+            found.append({"name": name, "type": _text(f.get("type"), 256), "description": _text(f.get("description"))})
+    return found
+
+
+def _lineage_inputs(facet: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """``(output field, input entry)`` of a columnLineage facet; "" is the dataset-level dependencies."""
+    found = []
+    fields = facet.get("fields")
+    if isinstance(fields, dict):
+        for field, body in fields.items():
+            if _name(field) is not None and isinstance(body, dict) and isinstance(body.get("inputFields"), list):
+                found += [(field, entry) for entry in body["inputFields"]]
+    if isinstance(facet.get("dataset"), list):
+        found += [("", entry) for entry in facet["dataset"]]
+    return [(field, entry) for field, entry in found
+            if isinstance(entry, dict) and _name(entry.get("namespace")) and _name(entry.get("name"))]
 
 
 def _source_type(url: str) -> str:
     scheme = url.split(":", 1)[0].lower() if ":" in url else url.lower()
-    return {"postgres": "POSTGRESQL", "postgresql": "POSTGRESQL", "mysql": "MYSQL", "s3": "S3", "gs": "GCS",
-            "hdfs": "HDFS", "file": "FILE", "kafka": "KAFKA"}.get(scheme, scheme.upper() or "UNKNOWN")
+    known = {"postgres": "POSTGRESQL", "postgresql": "POSTGRESQL", "mysql": "MYSQL", "s3": "S3", "s3a": "S3",
+             "gs": "GCS", "hdfs": "HDFS", "file": "FILE", "kafka": "KAFKA"}
+    return known.get(scheme) or (scheme.upper()[:64] or "UNKNOWN")
 
 
 def _maybe_time(value: Any) -> datetime | None:
@@ -566,5 +377,695 @@ def _maybe_time(value: Any) -> datetime | None:
         return None
 
 
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class _Sql:
+    """What differs between SQLite and PostgreSQL on the DB-API level: parameters and timestamps."""
+
+    def __init__(self, dialect: str):
+        self.postgres = dialect == "postgresql"
+
+    @lru_cache(maxsize=1024)
+    def __call__(self, text: str) -> str:
+        """SQL written with ``:name`` parameters, in the driver's style (psycopg: ``%(name)s``)."""
+        return _PARAM.sub(r"%(\1)s", text) if self.postgres else text
+
+    def time(self, value: datetime) -> Any:
+        """A UTC timestamp as the store holds it: SQLite keeps SQLAlchemy's text form, which sorts."""
+        if self.postgres:
+            return value
+        return (f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}:"
+                f"{value.second:02d}.{value.microsecond:06d}")
+
+    @staticmethod
+    def loads(value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+
+class Ingester:
+    """Writes events into the store; one instance per engine (it serialises writers)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._lock = threading.Lock()  # one writer at a time: SQLite allows no more, and runs stay consistent
+        self._sql = _Sql(engine.dialect.name)
+
+    def ingest(self, checked: Iterable[Checked]) -> IngestResult:
+        items = list(checked)
+        first: dict[str, Checked] = {}
+        for item in items:
+            first.setdefault(item.digest, item)
+        unique = list(first.values())
+        with self._lock, self.engine.begin() as conn:
+            dbapi = conn.connection.dbapi_connection
+            # psycopg's pipeline mode sends the statements whose results are not read without waiting for each
+            with dbapi.pipeline() if self._sql.postgres else contextlib.nullcontext():
+                cursor = dbapi.cursor()
+                try:
+                    new = self._store_raw(cursor, unique)
+                    if new:
+                        _Derivation(self._sql, cursor, new).run()
+                finally:
+                    cursor.close()
+        return IngestResult(len(new), len(items) - len(new))
+
+    def _store_raw(self, cursor: Any, items: list[Checked]) -> list[Checked]:
+        """Insert the raw events; returns those that were not stored yet."""
+        sql = self._sql
+        now = sql.time(datetime.now(timezone.utc))
+        rows = [{"event_hash": i.digest, "event_kind": i.kind, "event_type": i.event_type,
+                 "event_time": sql.time(i.event_time), "run_uuid": i.run_id,
+                 "job_namespace": i.job[0] if i.job else None, "job_name": i.job[1] if i.job else None,
+                 "received_at": now, "payload": i.canonical} for i in items]
+        inserted = {row[0] for row in _insert_values(
+            sql, cursor, "lineage_events", rows, "ON CONFLICT (event_hash) DO NOTHING RETURNING event_hash")}
+        return [i for i in items if i.digest in inserted]
+
+
+def _insert_values(sql: _Sql, cursor: Any, table: str, rows: list[dict[str, Any]], tail: str) -> list[tuple]:
+    """``INSERT INTO table (...) VALUES (...), (...) <tail>`` in chunks; returns what RETURNING gives."""
+    if not rows:
+        return []
+    columns = list(rows[0])
+    per = max(1, _CHUNK // len(columns))
+    found: list[tuple] = []
+    for start in range(0, len(rows), per):
+        chunk = rows[start:start + per]
+        params: dict[str, Any] = {}
+        values = []
+        for number, row in enumerate(chunk):
+            names = []
+            for column in columns:
+                params[f"{column}_{number}"] = row[column]
+                names.append(f":{column}_{number}")
+            values.append(f"({', '.join(names)})")
+        statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(values)} {tail}"
+        found += _run(sql, cursor, statement, params)
+    return found
+
+
+def _select_in(sql: _Sql, cursor: Any, statement: str, values: Iterable[Any], extra: Mapping[str, Any] | None = None
+               ) -> list[tuple]:
+    """Run ``statement`` (holding ``{in}``, a parameter list) over ``values`` in chunks."""
+    values = list(values)
+    found: list[tuple] = []
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start:start + _CHUNK]
+        params = {f"in_{n}": v for n, v in enumerate(chunk)}
+        params.update(extra or {})
+        text = statement.replace("{in}", "(" + ", ".join(f":in_{n}" for n in range(len(chunk))) + ")")
+        found += _run(sql, cursor, text, params)
+    return found
+
+
+def _cursor(sql: _Sql, cursor: Any) -> Any:
+    """The cursor for one more statement: in psycopg's pipeline mode, a cursor of its own, so that results
+    of statements still in the pipe never stand in for the results of the one read next."""
+    return cursor.connection.cursor() if sql.postgres else cursor
+
+
+def _run(sql: _Sql, cursor: Any, statement: str, params: Mapping[str, Any]) -> list[tuple]:
+    cursor = _cursor(sql, cursor)
+    cursor.execute(sql(statement) if sql.postgres else statement, params)
+    return cursor.fetchall() if _returns_rows(statement) else []
+
+
+def _returns_rows(statement: str) -> bool:
+    """Whether a statement returns rows (in psycopg's pipeline mode the cursor cannot tell before a sync)."""
+    return statement.startswith("SELECT") or " RETURNING " in statement
+
+
+def _min_max(span: list[Any] | None, t: Any) -> list[Any]:
+    if span is None:
+        return [t, t]
+    if t < span[0]:
+        span[0] = t
+    if t > span[1]:
+        span[1] = t
+    return span
+
+
+def _later(candidate: Any, current: Any) -> bool:
+    return current is None or candidate > current
+
+
+_NEWER_STATE = ("(excluded.state_rank, excluded.state_time, excluded.state) > "
+                "(runs.state_rank, runs.state_time, runs.state)")
+_EARLIER = "CASE WHEN excluded.{c} < {t}.{c} THEN excluded.{c} ELSE {t}.{c} END"
+_LATER = "CASE WHEN excluded.{c} > {t}.{c} THEN excluded.{c} ELSE {t}.{c} END"
+
+
+def _span_set(table: str) -> str:
+    return (f"created_at = {_EARLIER.format(c='created_at', t=table)}, "
+            f"updated_at = {_LATER.format(c='updated_at', t=table)}")
+
+
+_SQL = {
+    "namespace": "INSERT INTO namespaces (name, owner_name, description, created_at, updated_at) "
+                 "VALUES (:name, 'anonymous', NULL, :first, :last) ON CONFLICT (name) DO UPDATE SET "
+                 + _span_set("namespaces") +
+                 " WHERE excluded.created_at < namespaces.created_at OR excluded.updated_at > namespaces.updated_at",
+    "source": "INSERT INTO sources (name, type, connection_url, description, created_at, updated_at) "
+              "VALUES (:name, :type, :url, NULL, :first, :last) ON CONFLICT (name) DO UPDATE SET "
+              "type = CASE WHEN excluded.updated_at >= sources.updated_at THEN excluded.type ELSE sources.type END, "
+              "connection_url = CASE WHEN excluded.updated_at >= sources.updated_at THEN excluded.connection_url "
+              "ELSE sources.connection_url END, " + _span_set("sources") +
+              " WHERE excluded.created_at < sources.created_at OR excluded.updated_at >= sources.updated_at",
+    "datasets": "ON CONFLICT (namespace, name) DO UPDATE SET " + _span_set("datasets") +
+                " RETURNING id, namespace, name, source_name, description",
+    "jobs": "ON CONFLICT (namespace, name) DO UPDATE SET " + _span_set("jobs") +
+            ", parent_job_name = COALESCE(jobs.parent_job_name, excluded.parent_job_name)"
+            " RETURNING id, namespace, name, type, location, description",
+    "facet": "INSERT INTO facets (owner_kind, owner_key, name, event_time, value) "
+             "VALUES (:kind, :key, :name, :time, :value) ON CONFLICT (owner_kind, owner_key, name) DO UPDATE SET "
+             "event_time = excluded.event_time, value = excluded.value WHERE facets.event_time <= excluded.event_time",
+    "runs": "ON CONFLICT (uuid) DO UPDATE SET "
+            + ", ".join(f"{c} = CASE WHEN {_NEWER_STATE} THEN excluded.{c} ELSE runs.{c} END"
+                        for c in ("state", "state_rank", "state_time", "ended_at")) + ", "
+            "started_at = " + _EARLIER.format(c="started_at", t="runs") + ", " + _span_set("runs") + ", "
+            "parent_run_uuid = COALESCE(runs.parent_run_uuid, excluded.parent_run_uuid), "
+            "nominal_start_time = CASE WHEN excluded.nominal_start_time IS NULL THEN runs.nominal_start_time "
+            "ELSE excluded.nominal_start_time END, "
+            "nominal_end_time = CASE WHEN excluded.nominal_start_time IS NULL THEN runs.nominal_end_time "
+            "ELSE excluded.nominal_end_time END "
+            "RETURNING uuid, job_id, state, state_time, job_version_uuid",
+    "run_io": "INSERT INTO run_io (run_uuid, dataset_id, direction, dataset_version_uuid) "
+              "VALUES (:run, :dataset, :direction, :version) ON CONFLICT (run_uuid, dataset_id, direction) DO NOTHING",
+    "version": "INSERT INTO dataset_versions (uuid, dataset_id, run_uuid, fields, lifecycle_state, event_time, "
+               "created_at) VALUES (:uuid, :dataset, :run, :fields, :lifecycle, :last, :first) "
+               "ON CONFLICT (uuid) DO UPDATE SET "
+               "event_time = " + _LATER.format(c="event_time", t="dataset_versions") + ", "
+               "created_at = " + _EARLIER.format(c="created_at", t="dataset_versions") + ", "
+               "fields = CASE WHEN :fields_won THEN excluded.fields ELSE dataset_versions.fields END, "
+               "lifecycle_state = CASE WHEN :lifecycle_won THEN excluded.lifecycle_state "
+               "ELSE dataset_versions.lifecycle_state END",
+    # the newest version of a dataset is its current one
+    "current_version": "UPDATE datasets SET " + ", ".join(
+        f"{column} = (SELECT v.{source} FROM dataset_versions v WHERE v.dataset_id = datasets.id "
+        "ORDER BY v.event_time DESC, v.uuid DESC LIMIT 1)"
+        for column, source in (("current_version", "uuid"), ("current_version_time", "event_time"),
+                               ("last_modified_at", "event_time"), ("last_lifecycle_state", "lifecycle_state")))
+        + " WHERE id = :id",
+    # what a run read: the newest version of the input written before the run started
+    "input_versions": "UPDATE run_io SET dataset_version_uuid = (SELECT v.uuid FROM dataset_versions v "
+                      "WHERE v.dataset_id = run_io.dataset_id AND v.event_time <= "
+                      "(SELECT r.started_at FROM runs r WHERE r.uuid = run_io.run_uuid) "
+                      "ORDER BY v.event_time DESC, v.uuid DESC LIMIT 1) WHERE run_io.direction = 'INPUT' AND ",
+    "job_version": "INSERT INTO job_versions (uuid, job_id, location, inputs, outputs, latest_run_uuid, created_at, "
+                   "updated_at) VALUES (:uuid, :job, :location, :inputs, :outputs, :run, :created, :updated) "
+                   "ON CONFLICT (uuid) DO UPDATE SET latest_run_uuid = CASE WHEN "
+                   "(excluded.updated_at, excluded.latest_run_uuid) > (job_versions.updated_at, "
+                   "job_versions.latest_run_uuid) THEN excluded.latest_run_uuid ELSE job_versions.latest_run_uuid END, "
+                   + _span_set("job_versions"),
+    # a job's latest run is its newest, its current version the one of its newest finished run
+    "job_latest": "UPDATE jobs SET " + ", ".join(
+        f"{column} = (SELECT r.{source} FROM runs r WHERE r.job_id = jobs.id{condition} "
+        "ORDER BY r.created_at DESC, r.uuid DESC LIMIT 1)"
+        for column, source, condition in (("latest_run_uuid", "uuid", ""), ("latest_run_time", "updated_at", ""),
+                                          ("current_version", "job_version_uuid",
+                                           " AND r.job_version_uuid IS NOT NULL")))
+        + " WHERE id = :id",
+}
+
+
+class _Derivation:
+    """The model derived from a batch of new events: reduced in memory, then merged into the store."""
+
+    def __init__(self, sql: _Sql, cursor: Any, events: list[Checked]):
+        self.sql, self.cur, self.events = sql, cursor, events
+        self.namespaces: dict[str, list] = {}
+        self.sources: dict[str, list] = {}  # name -> [first, last, url of the newest]
+        self.datasets: dict[Key, list] = {}  # (namespace, name) -> [first, last]
+        self.jobs: dict[Key, list] = {}  # (namespace, name) -> [first, last, simple name, parent name]
+        self.runs: dict[str, dict[str, Any]] = {}
+        self.versions: dict[str, dict[str, Any]] = {}  # output dataset versions, one per (dataset, run)
+        self.run_io: set[tuple[str, Key, str]] = set()
+        self.facets: dict[tuple[str, Any, str], tuple[Any, Any, Any]] = {}  # -> (time, value, origin version)
+        self.affected_jobs: set[Key] = set()  # jobs whose runs or JobEvents are in the batch
+        self.dataset_ids: dict[Key, int] = {}
+        self.dataset_rows: dict[int, dict[str, Any]] = {}
+        self.job_ids: dict[Key, int] = {}
+        self.job_names: dict[int, Key] = {}
+        self.run_jobs: set[int] = set()  # the jobs of the batch's runs
+        self.job_rows: dict[int, dict[str, Any]] = {}
+        self.winners: dict[tuple[str, Any, str], tuple[Any, Any, Any]] = {}
+        self.stored: dict[tuple[str, str, str], tuple[Any, Any]] = {}  # facets as stored: -> (time, internal value)
+        self._memo: dict[tuple[str, int], Any] = {}  # JSON text and parsed parts of facets, by facet
+        self._version_ids: dict[tuple[Key, str], str] = {}
+
+    def _once(self, what: str, value: Any, make: Any) -> Any:
+        """``make(value)``, computed once per facet object (the objects live as long as the derivation)."""
+        key = (what, id(value))
+        if key not in self._memo:
+            self._memo[key] = make(value)
+        return self._memo[key]
+
+    def _json(self, value: Any) -> str:
+        return self._once("json", value, json.dumps)
+
+    def _schema_fields(self, facet: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+        return self._once("fields", facet, _schema_fields)
+
+    def _lineage_inputs(self, facet: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+        return self._once("lineage", facet, _lineage_inputs)
+
+    def _version(self, key: Key, run_id: str) -> str:
+        """The version of an output written by a run (one per dataset and run)."""
+        found = self._version_ids.get((key, run_id))
+        if found is None:
+            found = self._version_ids[(key, run_id)] = version_uuid(key[0], key[1], run_id)
+        return found
+
+    def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> list[tuple]:
+        return _run(self.sql, self.cur, statement, params or {})
+
+    def executemany(self, statement: str, rows: list[Mapping[str, Any]]) -> None:
+        if rows:
+            _cursor(self.sql, self.cur).executemany(self.sql(statement), rows)
+
+    def run(self) -> None:
+        for item in self.events:
+            self._collect(item)
+        self._write_names()
+        self._write_facets()
+        finished = self._write_runs()
+        self._write_versions()
+        self._write_job_versions(finished)
+        self._write_job_edges()
+
+    # -- reducing the batch --
+    def _facet(self, kind: str, owner: Any, name: str, t: Any, value: Any, origin: Any = None) -> None:
+        key = (kind, owner, name)
+        known = self.facets.get(key)
+        if known is None or t >= known[0]:
+            self.facets[key] = (t, value, origin)
+
+    def _mention_job(self, key: Key, simple: str, parent: str | None, t: Any) -> None:
+        self.namespaces[key[0]] = _min_max(self.namespaces.get(key[0]), t)
+        known = self.jobs.get(key)
+        if known is None:
+            self.jobs[key] = [t, t, simple, parent]
+        else:
+            _min_max(known, t)
+            known[3] = known[3] or parent
+
+    def _mention_dataset(self, dataset: Mapping[str, Any], t: Any, version: str | None = None) -> Key:
+        key = (dataset["namespace"], dataset["name"])
+        self._name_dataset(key, t)
+        dataset_facets = _facets_of(dataset)
+        source = dataset_facets.get("dataSource", {})
+        source_name = _name(source.get("name"))
+        if source_name is None:  # without a dataSource facet, a dataset's namespace is its source
+            self._source(key[0], key[0], t)
+        else:
+            self._source(source_name, _text(source.get("uri")) or source_name, t)
+        for name, value in dataset_facets.items():
+            self._facet("dataset", key, name, t, value, version)
+        lineage = dataset_facets.get("columnLineage")
+        if lineage is not None:
+            for key_in in {(entry["namespace"], entry["name"]) for _f, entry in self._lineage_inputs(lineage)}:
+                self._name_dataset(key_in, t)
+                self._source(key_in[0], key_in[0], t)
+        return key
+
+    def _name_dataset(self, key: Key, t: Any) -> None:
+        self.namespaces[key[0]] = _min_max(self.namespaces.get(key[0]), t)
+        self.datasets[key] = _min_max(self.datasets.get(key), t)
+
+    def _source(self, name: str, url: str, t: Any) -> None:
+        known = self.sources.get(name)
+        if known is None:
+            self.sources[name] = [t, t, url]
+        else:
+            if t >= known[1]:
+                known[2] = url
+            _min_max(known, t)
+
+    def _collect(self, item: Checked) -> None:
+        event, t = item.event, self.sql.time(item.event_time)
+        if item.kind == "DatasetEvent":
+            self._mention_dataset(event["dataset"], t)
+            return
+        job = (item.job[0], item.job_name)
+        parent = item.parent_job
+        self._mention_job(job, item.simple_name, parent[1] if parent else None, t)
+        if parent:
+            self._mention_job(parent, parent[1], None, t)
+        self.affected_jobs.add(job)
+        for name, value in _facets_of(event.get("job")).items():
+            self._facet("job", job, name, t, value)
+        inputs = [self._mention_dataset(d, t) for d in event.get("inputs") or ()]
+        if item.kind == "JobEvent":
+            outputs = [self._mention_dataset(d, t) for d in event.get("outputs") or ()]
+            self._facet("jobevent", job, "io", t, {"inputs": sorted(map(list, set(inputs))),
+                                                   "outputs": sorted(map(list, set(outputs)))})
+            return
+        run_id = item.run_id
+        state = RUN_STATE.get(item.event_type or "", "NEW")
+        decided = (STATE_RANK[state], t, state)
+        run = self.runs.get(run_id)
+        if run is None:
+            self.runs[run_id] = {"job": job, "span": [t, t], "decided": decided, "parent": item.parent_run}
+        else:
+            _min_max(run["span"], t)
+            run["decided"] = max(run["decided"], decided)
+            run["parent"] = run["parent"] or item.parent_run
+        for name, value in _facets_of(event.get("run")).items():
+            self._facet("run", run_id, name, t, value)
+        for key in inputs:
+            self.run_io.add((run_id, key, "INPUT"))
+        for dataset in event.get("outputs") or ():
+            version = self._version((dataset["namespace"], dataset["name"]), run_id)
+            key = self._mention_dataset(dataset, t, version)
+            self.run_io.add((run_id, key, "OUTPUT"))
+            known = self.versions.get(version)
+            if known is None:
+                self.versions[version] = {"dataset": key, "run": run_id, "span": [t, t]}
+            else:
+                _min_max(known["span"], t)
+            for name, value in {**_facets_of(dataset), **_facets_of(dataset, "outputFacets")}.items():
+                self._facet("dataset_version", version, name, t, value)
+
+    # -- namespaces, sources, datasets and jobs --
+    def _write_names(self) -> None:
+        self.executemany(_SQL["namespace"], [{"name": n, "first": s[0], "last": s[1]}
+                                             for n, s in sorted(self.namespaces.items())])
+        self.executemany(_SQL["source"], [{"name": n, "type": _source_type(s[2]), "url": s[2], "first": s[0],
+                                           "last": s[1]} for n, s in sorted(self.sources.items())])
+        rows = [{"namespace": ns, "name": name, "source_name": ns, "type": "DB_TABLE", "description": None,
+                 "created_at": s[0], "updated_at": s[1]} for (ns, name), s in sorted(self.datasets.items())]
+        for dataset_id, ns, name, source_name, description in _insert_values(
+                self.sql, self.cur, "datasets", rows, _SQL["datasets"]):
+            self.dataset_ids[(ns, name)] = dataset_id
+            self.dataset_rows[dataset_id] = {"source_name": source_name, "description": description}
+        rows = [{"namespace": ns, "name": name, "simple_name": j[2], "parent_job_name": j[3], "type": "BATCH",
+                 "created_at": j[0], "updated_at": j[1]} for (ns, name), j in sorted(self.jobs.items())]
+        for job_id, ns, name, job_type, location, description in _insert_values(
+                self.sql, self.cur, "jobs", rows, _SQL["jobs"]):
+            self.job_ids[(ns, name)] = job_id
+            self.job_names[job_id] = (ns, name)
+            self.job_rows[job_id] = {"type": job_type, "location": location, "description": description}
+
+    def _know_jobs(self, job_ids: set[int]) -> None:
+        """Names, locations and JobEvent datasets of jobs the batch's runs belong to but its events do not name."""
+        self.run_jobs |= job_ids
+        missing = sorted(job_ids - set(self.job_rows))
+        if not missing:
+            return
+        for job_id, ns, name, job_type, location, description in _select_in(
+                self.sql, self.cur, "SELECT id, namespace, name, type, location, description FROM jobs "
+                                    "WHERE id IN {in}", missing):
+            self.job_names[job_id] = (ns, name)
+            self.job_rows[job_id] = {"type": job_type, "location": location, "description": description}
+        for key, t, value in _select_in(
+                self.sql, self.cur, "SELECT owner_key, event_time, value FROM facets WHERE owner_kind = 'jobevent' "
+                                    "AND name = 'io' AND owner_key IN {in}", [str(i) for i in missing]):
+            self.stored[("jobevent", key, "io")] = (t, self.sql.loads(value))
+
+    # -- facets and what follows from them --
+    def _owner_key(self, kind: str, owner: Any) -> str:
+        if kind in ("job", "jobevent"):
+            return str(self.job_ids[owner])
+        if kind in ("dataset", "fields", "lineage"):
+            return str(self.dataset_ids[owner])
+        return owner
+
+    def _read_stored_facets(self) -> None:
+        owners: set[tuple[str, str]] = {(kind, self._owner_key(kind, owner)) for kind, owner, _ in self.facets}
+        for kind, owner, name in self.facets:
+            if kind == "dataset" and name in ("schema", "columnLineage"):
+                owners.add(("fields" if name == "schema" else "lineage", self._owner_key(kind, owner)))
+        owners |= {("jobevent", str(self.job_ids[job])) for job in self.affected_jobs}
+        ordered = sorted(owners)
+        for start in range(0, len(ordered), _CHUNK):
+            by_kind: dict[str, list[str]] = defaultdict(list)
+            for kind, key in ordered[start:start + _CHUNK]:
+                by_kind[kind].append(key)
+            params: dict[str, Any] = {}
+            terms = []
+            for number, (kind, keys) in enumerate(sorted(by_kind.items())):
+                params[f"kind_{number}"] = kind
+                names = []
+                for position, key in enumerate(keys):
+                    params[f"key_{number}_{position}"] = key
+                    names.append(f":key_{number}_{position}")
+                terms.append(f"(owner_kind = :kind_{number} AND owner_key IN ({', '.join(names)}))")
+            internal = ", ".join(f"'{k}'" for k in INTERNAL_FACETS)
+            for kind, key, name, t, value in self.execute(
+                    f"SELECT owner_kind, owner_key, name, event_time, CASE WHEN owner_kind IN ({internal}) THEN value "
+                    f"END FROM facets WHERE {' OR '.join(terms)}", params):
+                self.stored[(kind, key, name)] = (t, self.sql.loads(value) if value is not None else None)
+
+    def _write_facets(self) -> None:
+        self._read_stored_facets()
+        rows = []
+        for (kind, owner, name), (t, value, origin) in self.facets.items():
+            key = self._owner_key(kind, owner)
+            old = self.stored.get((kind, key, name))
+            if old is None or t >= old[0]:
+                self.winners[(kind, owner, name)] = (t, value, origin)
+                rows.append({"kind": kind, "key": key, "name": name, "time": t, "value": self._json(value)})
+        rows += self._follow_dataset_facets()
+        self._follow_job_facets()
+        rows.sort(key=lambda r: (r["kind"], r["key"], r["name"]))
+        self.executemany(_SQL["facet"], rows)
+
+    def _won(self, kind: str, owner: Any, name: str) -> Mapping[str, Any] | None:
+        found = self.winners.get((kind, owner, name))
+        return found[1] if found else None
+
+    def _follow_job_facets(self) -> None:
+        updates = []
+        for key, job_id in self.job_ids.items():
+            row = self.job_rows[job_id]
+            wanted = dict(row)
+            job_type = self._won("job", key, "jobType")
+            if job_type is not None:
+                wanted["type"] = "STREAM" if job_type.get("processingType") == "STREAMING" else "BATCH"
+            location = self._won("job", key, "sourceCodeLocation")
+            if location is not None:
+                wanted["location"] = _text(location.get("url"))
+            documentation = self._won("job", key, "documentation")
+            if documentation is not None:
+                wanted["description"] = _text(documentation.get("description"))
+            if wanted != row:
+                row.update(wanted)
+                updates.append({"id": job_id, **wanted})
+        self.executemany("UPDATE jobs SET type = :type, location = :location, description = :description "
+                         "WHERE id = :id", sorted(updates, key=lambda r: r["id"]))
+
+    def _follow_dataset_facets(self) -> list[dict[str, Any]]:
+        """Sources, descriptions, fields and column lineage of the datasets whose facets won."""
+        updates, internal, replace_fields, field_rows = [], [], [], []
+        for key, dataset_id in self.dataset_ids.items():
+            row = self.dataset_rows[dataset_id]
+            wanted = dict(row)
+            source = self._won("dataset", key, "dataSource")
+            if source is not None:
+                wanted["source_name"] = _name(source.get("name")) or key[0]
+            documentation = self._won("dataset", key, "documentation")
+            if documentation is not None:
+                wanted["description"] = _text(documentation.get("description"))
+            if wanted != row:
+                updates.append({"id": dataset_id, **wanted})
+            schema = self.winners.get(("dataset", key, "schema"))
+            if schema is None or not isinstance(schema[1].get("fields"), list):
+                continue
+            digest = _digest(self._json(schema[1]))
+            stored = self.stored.get(("fields", str(dataset_id), "digest"))
+            if not stored or stored[1] != {"sha256": digest}:
+                replace_fields.append(dataset_id)
+                field_rows += [{"dataset": dataset_id, "name": f["name"], "type": f["type"],
+                                "description": f["description"], "position": position}
+                               for position, f in enumerate(self._schema_fields(schema[1]))]
+            internal.append({"kind": "fields", "key": str(dataset_id), "name": "digest", "time": schema[0],
+                             "value": json.dumps({"sha256": digest})})
+        self.executemany("UPDATE datasets SET source_name = :source_name, description = :description WHERE id = :id",
+                         sorted(updates, key=lambda r: r["id"]))
+        if replace_fields:
+            _select_in(self.sql, self.cur, "DELETE FROM dataset_fields WHERE dataset_id IN {in}", replace_fields)
+            self.executemany("INSERT INTO dataset_fields (dataset_id, name, type, description, position) "
+                             "VALUES (:dataset, :name, :type, :description, :position)", field_rows)
+        return internal + self._follow_column_lineage()
+
+    def _follow_column_lineage(self) -> list[dict[str, Any]]:
+        internal, replace, moved, rows = [], [], [], []
+        for key, dataset_id in self.dataset_ids.items():
+            found = self.winners.get(("dataset", key, "columnLineage"))
+            if found is None:
+                continue
+            t, facet, version = found
+            digest = _digest(self._json(facet))
+            stored_time, stored = self.stored.get(("lineage", str(dataset_id), "digest"), (None, None))
+            internal.append({"kind": "lineage", "key": str(dataset_id), "name": "digest", "time": t,
+                             "value": json.dumps({"sha256": digest, "version": version})})
+            if stored and stored.get("sha256") == digest:  # the same lineage (START, then COMPLETE)
+                if stored.get("version") != version or stored_time != t:
+                    moved.append({"id": dataset_id, "version": version, "time": t})
+                continue
+            replace.append(dataset_id)
+            for field, entry in self._lineage_inputs(facet):
+                input_id = self.dataset_ids[(entry["namespace"], entry["name"])]
+                transformations = entry.get("transformations")
+                if not isinstance(transformations, list) or not transformations:
+                    transformations = [{}]
+                for transformation in transformations:
+                    if not isinstance(transformation, dict):
+                        transformation = {}
+                    rows.append({"output": dataset_id, "field": field, "input": input_id,
+                                 "input_field": _name(entry.get("field")) or "",
+                                 "type": _text(transformation.get("type"), 16),
+                                 "subtype": _text(transformation.get("subtype"), 32),
+                                 "description": _text(transformation.get("description")),
+                                 "masking": transformation.get("masking") is True, "version": version, "time": t})
+        if replace:
+            _select_in(self.sql, self.cur, "DELETE FROM field_lineage WHERE output_dataset_id IN {in}", replace)
+            self.executemany(
+                "INSERT INTO field_lineage (output_dataset_id, output_field, input_dataset_id, input_field, "
+                "transformation_type, transformation_subtype, transformation_description, masking, "
+                "dataset_version_uuid, updated_at) VALUES (:output, :field, :input, :input_field, :type, :subtype, "
+                ":description, :masking, :version, :time)", rows)
+        self.executemany("UPDATE field_lineage SET dataset_version_uuid = :version, updated_at = :time "
+                         "WHERE output_dataset_id = :id", moved)
+        return internal
+
+    # -- runs --
+    def _write_runs(self) -> list[tuple]:
+        """Merge the runs; returns ``(run, job id, state time, former job version)`` of the finished ones."""
+        if not self.runs:
+            return []
+        rows = []
+        for run_id, run in sorted(self.runs.items()):
+            rank, state_time, state = run["decided"]
+            nominal = self._won("run", run_id, "nominalTime") or {}
+            start, end = _maybe_time(nominal.get("nominalStartTime")), _maybe_time(nominal.get("nominalEndTime"))
+            rows.append({
+                "uuid": run_id, "job_id": self.job_ids[run["job"]], "job_version_uuid": None,
+                "parent_run_uuid": run["parent"], "state": state, "state_rank": rank, "state_time": state_time,
+                "started_at": run["span"][0], "ended_at": state_time if state in TERMINAL else None,
+                "nominal_start_time": self.sql.time(start) if start else None,
+                "nominal_end_time": self.sql.time(end) if start and end else None,
+                "created_at": run["span"][0], "updated_at": run["span"][1]})
+        merged = _insert_values(self.sql, self.cur, "runs", rows, _SQL["runs"])
+        # a run keeps the job of its first event: a later event naming another job does not move it
+        self._know_jobs({job_id for _run, job_id, *_rest in merged})
+        self.executemany(_SQL["run_io"], [
+            {"run": run_id, "dataset": self.dataset_ids[key], "direction": direction,
+             "version": self._version(key, run_id) if direction == "OUTPUT" else None}
+            for run_id, key, direction in sorted(self.run_io)])
+        return [(run_id, job_id, state_time, former) for run_id, job_id, state, state_time, former in merged
+                if state in TERMINAL]
+
+    # -- dataset versions --
+    def _write_versions(self) -> None:
+        since: dict[int, Any] = {}  # per written dataset: from when its readers may read something else now
+        if self.versions:
+            before = dict(_select_in(self.sql, self.cur, "SELECT uuid, event_time FROM dataset_versions "
+                                                         "WHERE uuid IN {in}", sorted(self.versions)))
+            rows = []
+            for version, seen in sorted(self.versions.items()):
+                dataset_id = self.dataset_ids[seen["dataset"]]
+                first = seen["span"][0] if before.get(version) is None else min(seen["span"][0], before[version])
+                since[dataset_id] = first if dataset_id not in since else min(since[dataset_id], first)
+                schema = self._won("dataset_version", version, "schema")
+                fields = self._schema_fields(schema) if schema is not None else None
+                lifecycle = self._won("dataset_version", version, "lifecycleStateChange")
+                rows.append({"uuid": version, "dataset": dataset_id, "run": seen["run"],
+                             "fields": json.dumps(fields or []), "fields_won": fields is not None,
+                             "lifecycle": _text(lifecycle.get("lifecycleStateChange"), 32) if lifecycle else None,
+                             "lifecycle_won": lifecycle is not None, "first": seen["span"][0],
+                             "last": seen["span"][1]})
+            self.executemany(_SQL["version"], rows)
+            self.executemany(_SQL["current_version"], [{"id": i} for i in sorted(since)])
+        readers = sorted({run_id for run_id, _key, direction in self.run_io if direction == "INPUT"})
+        if readers:
+            _select_in(self.sql, self.cur, _SQL["input_versions"] + "run_io.run_uuid IN {in}", readers)
+        self.executemany(_SQL["input_versions"] + "run_io.dataset_id = :dataset AND EXISTS (SELECT 1 FROM runs r "
+                         "WHERE r.uuid = run_io.run_uuid AND r.started_at >= :since)",
+                         [{"dataset": i, "since": t} for i, t in sorted(since.items())])
+
+    # -- job versions, latest runs and the current job <-> dataset edges --
+    def _write_job_versions(self, finished: list[tuple]) -> None:
+        if not finished:
+            return
+        io: dict[str, dict[str, list]] = defaultdict(lambda: {"INPUT": [], "OUTPUT": []})
+        for run_id, direction, namespace, name in _select_in(
+                self.sql, self.cur, "SELECT run_io.run_uuid, run_io.direction, datasets.namespace, datasets.name "
+                                    "FROM run_io JOIN datasets ON datasets.id = run_io.dataset_id "
+                                    "WHERE run_io.run_uuid IN {in}", sorted(f[0] for f in finished)):
+            io[run_id][direction].append([namespace, name])
+        versions: dict[str, dict[str, Any]] = {}
+        moved, orphans = [], []
+        for run_id, job_id, state_time, former in finished:
+            inputs, outputs = sorted(io[run_id]["INPUT"]), sorted(io[run_id]["OUTPUT"])
+            location = self.job_rows[job_id]["location"]
+            version = version_uuid(*self.job_names[job_id], inputs, outputs, location)
+            known = versions.get(version)
+            if known is None:
+                versions[version] = {"uuid": version, "job": job_id, "location": location, "inputs": json.dumps(inputs),
+                                     "outputs": json.dumps(outputs), "run": run_id, "created": state_time,
+                                     "updated": state_time}
+            else:  # two runs of the batch share a version: one row, as the upsert would merge them
+                known["created"] = min(known["created"], state_time)
+                if (state_time, run_id) > (known["updated"], known["run"]):
+                    known["updated"], known["run"] = state_time, run_id
+            if former != version:
+                moved.append({"run": run_id, "version": version})
+                if former:
+                    orphans.append({"version": former, "job": job_id})
+        self.executemany(_SQL["job_version"], [versions[v] for v in sorted(versions)])
+        self.executemany("UPDATE runs SET job_version_uuid = :version WHERE uuid = :run", moved)
+        # a run that learnt of more datasets after it finished moved to another version: drop the one it left
+        self.executemany("DELETE FROM job_versions WHERE uuid = :version AND NOT EXISTS (SELECT 1 FROM runs "
+                         "WHERE runs.job_id = :job AND runs.job_version_uuid = :version)", orphans)
+
+    def _write_job_edges(self) -> None:
+        affected = sorted({self.job_ids[key] for key in self.affected_jobs} | self.run_jobs)
+        if not affected:
+            return
+        self.executemany(_SQL["job_latest"], [{"id": i} for i in affected])
+        latest = {job_id: (run_id, t) for job_id, run_id, t in _select_in(
+            self.sql, self.cur, "SELECT id, latest_run_uuid, latest_run_time FROM jobs WHERE id IN {in}", affected)}
+        declared: dict[int, dict[str, Any]] = {}  # the newest JobEvent's datasets, where newer than the latest run
+        for job_id in affected:
+            won = self.winners.get(("jobevent", self.job_names[job_id], "io"))
+            stored = self.stored.get(("jobevent", str(job_id), "io"))
+            t, value = (won[0], won[1]) if won else stored if stored else (None, None)
+            run_id, run_time = latest.get(job_id, (None, None))
+            if value is not None and (run_id is None or _later(t, run_time)):
+                declared[job_id] = value
+        wanted: dict[int, set[tuple[int, str]]] = {i: set() for i in affected}
+        by_run = {run_id: job_id for job_id, (run_id, _t) in latest.items() if run_id and job_id not in declared}
+        for run_id, dataset_id, direction in _select_in(
+                self.sql, self.cur, "SELECT run_uuid, dataset_id, direction FROM run_io WHERE run_uuid IN {in}",
+                sorted(by_run)):
+            wanted[by_run[run_id]].add((dataset_id, direction))
+        if declared:
+            named = {tuple(n) for v in declared.values() for d in ("inputs", "outputs") for n in v.get(d, ())}
+            ids = self._dataset_ids_of(named)
+            for job_id, value in declared.items():
+                for direction, key in (("INPUT", "inputs"), ("OUTPUT", "outputs")):
+                    wanted[job_id] |= {(ids[tuple(n)], direction) for n in value.get(key, ()) if tuple(n) in ids}
+        current: dict[int, set[tuple[int, str]]] = {i: set() for i in affected}
+        for job_id, dataset_id, direction in _select_in(
+                self.sql, self.cur, "SELECT job_id, dataset_id, direction FROM job_io WHERE job_id IN {in}", affected):
+            current[job_id].add((dataset_id, direction))
+        changed = [i for i in affected if wanted[i] != current[i]]
+        if changed:
+            _select_in(self.sql, self.cur, "DELETE FROM job_io WHERE job_id IN {in}", changed)
+            self.executemany("INSERT INTO job_io (job_id, dataset_id, direction) VALUES (:job, :dataset, :direction)",
+                             [{"job": i, "dataset": d, "direction": direction}
+                              for i in changed for d, direction in sorted(wanted[i])])
+
+    def _dataset_ids_of(self, keys: set[tuple]) -> dict[tuple, int]:
+        found = {k: self.dataset_ids[k] for k in keys if k in self.dataset_ids}
+        missing = sorted(k for k in keys if k not in found)
+        for start in range(0, len(missing), _CHUNK // 2):
+            chunk = missing[start:start + _CHUNK // 2]
+            params = {f"ns_{n}": ns for n, (ns, _) in enumerate(chunk)} | {f"n_{n}": nm for n, (_, nm) in enumerate(chunk)}
+            terms = " OR ".join(f"(namespace = :ns_{n} AND name = :n_{n})" for n in range(len(chunk)))
+            for dataset_id, ns, name in self.execute(f"SELECT id, namespace, name FROM datasets WHERE {terms}", params):
+                found[(ns, name)] = dataset_id
+        return found

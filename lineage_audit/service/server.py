@@ -104,29 +104,77 @@ def start_background(settings: ServiceSettings, args: list[str], wait: float = 6
         if process.poll() is not None:
             break
         time.sleep(0.2)
+    if process.poll() is None:  # up but not answering: do not leave it behind
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    pid_file().unlink(missing_ok=True)
     tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
     raise ServeError(f"the lineage service did not start; see {log}:\n{tail}")
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not exited (a zombie waiting for its parent has)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _is_service_process(pid: int) -> bool | None:
+    """Whether ``pid`` runs ``lineage_audit.cli serve`` (None: it does not exist)."""
+    if not _alive(pid):
+        return None
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            return False
+    else:  # no /proc (macOS)
+        done = subprocess.run(["ps", "-p", str(pid), "-o", "command="], capture_output=True)
+        words = done.stdout.split()
+    return any(b"lineage_audit" in w or b"lineage-audit" in w for w in words) and b"serve" in words
 
 
 def stop_background(timeout: float = 15.0) -> str:
     path = pid_file()
     if not path.exists():
         return "no background lineage service recorded (nothing to stop)"
-    pid = int(path.read_text().strip() or 0)
+    try:
+        pid = int(path.read_text().strip())
+    except ValueError:
+        path.unlink(missing_ok=True)
+        return f"{path} held no process id; removed it"
+    ours = _is_service_process(pid)
+    if not ours:  # gone, or the number now belongs to another program: never signal that one
+        path.unlink(missing_ok=True)
+        return f"the lineage service (pid {pid}) was not running"
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         path.unlink(missing_ok=True)
         return f"the lineage service (pid {pid}) was not running"
+    except PermissionError:
+        return f"the lineage service (pid {pid}) belongs to another user; it was not stopped"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not _alive(pid):
             break
         time.sleep(0.1)
     else:
-        os.kill(pid, signal.SIGKILL)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     path.unlink(missing_ok=True)
     return f"lineage service stopped (pid {pid})"
 

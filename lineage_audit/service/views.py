@@ -2,16 +2,23 @@
 
 Each function takes an open connection and rows of the store and returns plain dicts, ready to be
 sent as JSON. Lists are built in few queries: facets, fields and tags of many owners at once.
+Below them: lookups that answer 404, the route class that keeps percent-encoded slashes inside a
+name, and the same shapes as pydantic models, which only document the routes' responses.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Annotated, Any, Iterable, Literal, Mapping, Sequence
+from urllib.parse import unquote
 
-from sqlalchemy import select
+from fastapi import HTTPException, Query
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, RowMapping
+from starlette.routing import Match
 
 from lineage_audit.service.db import (
     dataset_fields,
@@ -23,6 +30,7 @@ from lineage_audit.service.db import (
     job_io,
     job_versions,
     jobs,
+    namespaces,
     run_io,
     runs,
 )
@@ -136,14 +144,21 @@ def jobs_view(conn: Connection, rows: Sequence[RowMapping], latest_runs: int = 1
     job_facets = facets_of(conn, "job", [str(i) for i in ids])
     recent: dict[int, list[RowMapping]] = defaultdict(list)
     if latest_runs:
-        for job_id in ids:
-            recent[job_id] = list(conn.execute(select(runs).where(runs.c.job_id == job_id)
-                                               .order_by(runs.c.created_at.desc(), runs.c.uuid)
-                                               .limit(latest_runs)).mappings())
+        # the newest runs of every job in one query: runs numbered per job, newest first
+        number = func.row_number().over(partition_by=runs.c.job_id,
+                                        order_by=(runs.c.created_at.desc(), runs.c.uuid)).label("number")
+        ranked = select(runs, number).where(runs.c.job_id.in_(ids)).subquery()
+        for row in conn.execute(select(ranked).where(ranked.c.number <= latest_runs)
+                                .order_by(ranked.c.job_id, ranked.c.number)).mappings():
+            recent[row["job_id"]].append(row)
     every_run = [r for job_id in ids for r in recent[job_id]]
     run_json = {r["id"]: r for r in runs_view(conn, every_run)}
-    parents = {row.name: row.id for row in conn.execute(select(jobs.c.id, jobs.c.name, jobs.c.namespace).where(
-        jobs.c.name.in_({r["parent_job_name"] for r in rows if r["parent_job_name"]})))}
+    # a parent job is named without its namespace: the one in the child's namespace, else any of that name
+    parents: dict[tuple[str | None, str], int] = {}
+    for parent in conn.execute(select(jobs.c.id, jobs.c.name, jobs.c.namespace).where(
+            jobs.c.name.in_({r["parent_job_name"] for r in rows if r["parent_job_name"]})).order_by(jobs.c.id)):
+        parents[(parent.namespace, parent.name)] = parent.id
+        parents.setdefault((None, parent.name), parent.id)
     result = []
     for row in rows:
         latest = [run_json[r["uuid"]] for r in recent[row["id"]]]
@@ -153,7 +168,8 @@ def jobs_view(conn: Connection, rows: Sequence[RowMapping], latest_runs: int = 1
             "name": row["name"],
             "simpleName": row["simple_name"],
             "parentJobName": row["parent_job_name"],
-            "parentJobUuid": _job_uuid(parents.get(row["parent_job_name"])) if row["parent_job_name"] else None,
+            "parentJobUuid": _job_uuid(parents.get((row["namespace"], row["parent_job_name"]),
+                                                   parents.get((None, row["parent_job_name"])))),
             "createdAt": iso(row["created_at"]),
             "updatedAt": iso(row["updated_at"]),
             "namespace": row["namespace"],
@@ -202,9 +218,11 @@ def job_versions_view(conn: Connection, job: RowMapping, rows: Sequence[RowMappi
     } for v in rows]
 
 
-def job_version_rows(conn: Connection, job_id: int) -> list[RowMapping]:
+def job_version_rows(conn: Connection, job_id: int, limit: int | None = None, offset: int = 0) -> list[RowMapping]:
+    """The versions of a job, newest first."""
     return list(conn.execute(select(job_versions).where(job_versions.c.job_id == job_id)
-                             .order_by(job_versions.c.created_at.desc())).mappings())
+                             .order_by(job_versions.c.created_at.desc(), job_versions.c.uuid)
+                             .limit(limit).offset(offset)).mappings())
 
 
 # -- datasets ---------------------------------------------------------------------------------
@@ -307,10 +325,336 @@ def dataset_versions_view(conn: Connection, dataset: RowMapping, rows: Sequence[
     } for v in rows]
 
 
-def dataset_version_rows(conn: Connection, dataset_id: int) -> list[RowMapping]:
+def dataset_version_rows(conn: Connection, dataset_id: int, limit: int | None = None,
+                         offset: int = 0) -> list[RowMapping]:
+    """The versions of a dataset, newest first."""
     return list(conn.execute(select(dataset_versions).where(dataset_versions.c.dataset_id == dataset_id)
-                             .order_by(dataset_versions.c.event_time.desc())).mappings())
+                             .order_by(dataset_versions.c.event_time.desc(), dataset_versions.c.uuid)
+                             .limit(limit).offset(offset)).mappings())
 
 
 def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+# -- lookups and paging, shared by the route modules -----------------------------------------
+
+Limit = Annotated[int, Query(ge=0, le=10_000, description="The number of results to return from offset.")]
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="The initial position from which to return results.")]
+
+
+def one_or_404(conn: Connection, statement: Any, message: str) -> RowMapping:
+    row = conn.execute(statement).mappings().first()
+    if row is None:
+        raise HTTPException(404, message)
+    return row
+
+
+def namespace_row(conn: Connection, namespace: str) -> RowMapping:
+    return one_or_404(conn, select(namespaces).where(namespaces.c.name == namespace),
+                      f"Namespace '{namespace}' not found.")
+
+
+def job_row(conn: Connection, namespace: str, job: str) -> RowMapping:
+    namespace_row(conn, namespace)
+    return one_or_404(conn, select(jobs).where(jobs.c.namespace == namespace, jobs.c.name == job),
+                      f"Job '{job}' not found in namespace '{namespace}'.")
+
+
+def dataset_row(conn: Connection, namespace: str, dataset: str) -> RowMapping:
+    namespace_row(conn, namespace)
+    return one_or_404(conn, select(datasets).where(datasets.c.namespace == namespace, datasets.c.name == dataset),
+                      f"Dataset '{dataset}' not found in namespace '{namespace}'.")
+
+
+_SLASH = "\ue000"  # stands for an encoded slash while a path is matched
+
+
+def _segments_decoded(raw_path: bytes) -> str | None:
+    try:
+        text = raw_path.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    return "/".join(unquote(part).replace("/", _SLASH) for part in text.split("/"))
+
+
+class NameRoute(APIRoute):
+    """A route whose names may hold slashes, sent percent-encoded (``%2F``), as Marquez's clients do.
+
+    The server decodes ``%2F`` before routing, which would turn ``datasets/%2Ftmp%2Fx/versions``
+    into more path segments. When the raw path holds an encoded slash, this route matches the raw
+    path decoded segment by segment instead, so a name is one segment whatever it holds.
+    """
+
+    def matches(self, scope: Any) -> tuple[Match, Any]:
+        raw = scope.get("raw_path") if scope.get("type") == "http" else None
+        if raw and b"%2f" in raw.lower() and _SLASH not in scope["path"]:
+            decoded = _segments_decoded(raw)
+            if decoded is not None and decoded.replace(_SLASH, "/") == scope["path"]:
+                match, child = super().matches({**scope, "path": decoded})
+                if match != Match.NONE:
+                    child["path_params"] = {key: value.replace(_SLASH, "/") if isinstance(value, str) else value
+                                            for key, value in child["path_params"].items()}
+                return match, child
+        return super().matches(scope)
+
+
+# -- the shapes above as models, for this service's OpenAPI document ---------------------------
+# Routes return the dicts built above; these models only describe them (``responses={200: {"model": ...}}``).
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Namespace(_Shape):
+    name: str
+    createdAt: datetime
+    updatedAt: datetime
+    ownerName: str
+    description: str | None = None
+    isHidden: bool = False
+
+
+class NamespaceList(_Shape):
+    namespaces: list[Namespace]
+    totalCount: int
+
+
+class CreatedNamespace(BaseModel):
+    ownerName: str = Field(min_length=1, max_length=256, description="The owner of the namespace.")
+    description: str | None = Field(None, description="The description of the namespace.")
+
+
+class Source(_Shape):
+    type: str
+    name: str
+    createdAt: datetime
+    updatedAt: datetime
+    connectionUrl: str | None = None
+    description: str | None = None
+
+
+class SourceList(_Shape):
+    sources: list[Source]
+    totalCount: int
+
+
+class DatasetId(_Shape):
+    namespace: str
+    name: str
+
+
+class JobId(_Shape):
+    namespace: str
+    name: str
+
+
+class VersionId(_Shape):
+    namespace: str
+    name: str
+    version: str | None = None
+
+
+class RunDatasetVersion(_Shape):
+    datasetVersionId: VersionId
+    facets: dict[str, Any]
+
+
+class Run(_Shape):
+    id: str
+    createdAt: datetime
+    updatedAt: datetime
+    nominalStartTime: datetime | None = None
+    nominalEndTime: datetime | None = None
+    state: Literal["NEW", "RUNNING", "COMPLETED", "FAILED", "ABORTED"]
+    startedAt: datetime | None = None
+    endedAt: datetime | None = None
+    durationMs: int | None = None
+    args: dict[str, Any]
+    jobVersion: VersionId | None = None
+    inputDatasetVersions: list[RunDatasetVersion]
+    outputDatasetVersions: list[RunDatasetVersion]
+    context: dict[str, Any]
+    facets: dict[str, Any]
+    parentRunUuid: str | None = None
+
+
+class RunList(_Shape):
+    runs: list[Run]
+    totalCount: int
+
+
+class FacetsResult(_Shape):
+    runId: str
+    facets: dict[str, Any]
+
+
+class Job(_Shape):
+    id: JobId
+    type: str
+    name: str
+    simpleName: str
+    parentJobName: str | None = None
+    parentJobUuid: str | None = None
+    createdAt: datetime
+    updatedAt: datetime
+    namespace: str
+    inputs: list[DatasetId]
+    outputs: list[DatasetId]
+    location: str | None = None
+    description: str | None = None
+    latestRun: Run | None = None
+    latestRuns: list[Run]
+    facets: dict[str, Any]
+    currentVersion: str | None = None
+    labels: list[str]
+    tags: list[str]
+
+
+class JobList(_Shape):
+    jobs: list[Job]
+    totalCount: int
+
+
+class JobVersion(_Shape):
+    id: VersionId
+    name: str
+    version: str
+    createdAt: datetime
+    namespace: str
+    inputs: list[DatasetId]
+    outputs: list[DatasetId]
+    location: str | None = None
+    latestRun: Run | None = None
+    facets: dict[str, Any]
+
+
+class JobVersionList(_Shape):
+    versions: list[JobVersion]
+    totalCount: int
+
+
+class DatasetField(_Shape):
+    name: str
+    type: str | None = None
+    tags: list[str]
+    description: str | None = None
+
+
+class ColumnLineageInputField(_Shape):
+    namespace: str
+    dataset: str
+    field: str
+    transformationDescription: str | None = None
+    transformationType: str | None = None
+    transformations: list[dict[str, Any]]
+
+
+class ColumnLineage(_Shape):
+    name: str
+    inputFields: list[ColumnLineageInputField]
+
+
+class Dataset(_Shape):
+    id: DatasetId
+    type: str
+    name: str
+    physicalName: str
+    createdAt: datetime
+    updatedAt: datetime
+    namespace: str
+    sourceName: str
+    fields: list[DatasetField]
+    tags: list[str]
+    lastModifiedAt: datetime | None = None
+    lastLifecycleState: str | None = None
+    description: str | None = None
+    facets: dict[str, Any]
+    currentVersion: str | None = None
+    columnLineage: list[ColumnLineage]
+    deleted: bool
+
+
+class DatasetList(_Shape):
+    datasets: list[Dataset]
+    totalCount: int
+
+
+class DatasetVersion(_Shape):
+    id: VersionId
+    type: str
+    name: str
+    physicalName: str
+    createdAt: datetime
+    version: str
+    namespace: str
+    sourceName: str
+    fields: list[DatasetField]
+    tags: list[str]
+    lifecycleState: str | None = None
+    description: str | None = None
+    createdByRun: Run | None = None
+    facets: dict[str, Any]
+
+
+class DatasetVersionList(_Shape):
+    versions: list[DatasetVersion]
+    totalCount: int
+
+
+class Tag(_Shape):
+    name: str
+    description: str | None = None
+
+
+class TagList(_Shape):
+    tags: list[Tag]
+    totalCount: int
+
+
+class CreatedTag(BaseModel):
+    description: str | None = Field(None, description="The description of the tag.")
+
+
+class SearchResult(_Shape):
+    type: Literal["DATASET", "JOB"]
+    name: str
+    updatedAt: datetime
+    namespace: str
+    nodeId: str
+
+
+class SearchResultList(_Shape):
+    totalCount: int
+    results: list[SearchResult]
+
+
+class LineageEventList(_Shape):
+    events: list[dict[str, Any]]
+    totalCount: int
+
+
+class IntervalMetric(_Shape):
+    startInterval: datetime
+    endInterval: datetime
+    count: int
+
+
+class LineageMetric(_Shape):
+    startInterval: datetime
+    endInterval: datetime
+    count: int = Field(description="Events of any type in the interval")
+    start: int
+    complete: int
+    fail: int
+    abort: int
+
+
+def documented(model: type[BaseModel], description: str, *errors: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a route: its 200 body, and the errors it may answer with."""
+    reasons = {400: "A parameter is invalid", 401: "API key missing or wrong", 404: "Not found"}
+    responses: dict[int | str, dict[str, Any]] = {200: {"model": model, "description": description}}
+    for code in (*errors, 401):
+        responses[code] = {"description": reasons[code], "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"code": {"type": "integer"}, "message": {"type": "string"}}}}}}
+    return responses

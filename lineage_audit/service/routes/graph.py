@@ -1,5 +1,66 @@
-"""Routes: graph (being written)."""
+"""``GET /api/v1/lineage`` and ``GET /api/v1/column-lineage``: Marquez's lineage graphs (see ``service/graph.py``)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from lineage_audit.service.graph import (
+    COLUMN_FORMS,
+    LINEAGE_FORMS,
+    NodeIdError,
+    NodeNotFound,
+    column_lineage_graph,
+    lineage_graph_json,
+    paused_gc,
+    to_json,
+)
 
 router = APIRouter()
+
+_GRAPH = {"description": "The graph", "content": {"application/json": {"schema": {
+    "type": "object", "properties": {"graph": {"type": "array", "items": {"type": "object", "properties": {
+        "id": {"type": "string"}, "type": {"type": "string"}, "data": {"type": "object"},
+        "inEdges": {"type": "array", "items": {"type": "object"}},
+        "outEdges": {"type": "array", "items": {"type": "object"}}}}}}}}}}
+_ERRORS = {400: {"description": "Malformed nodeId or depth"}, 401: {"description": "API key missing or wrong"},
+           404: {"description": "No such job, dataset or field"}}
+
+
+def _answer(build, request: Request, *args) -> Response:
+    try:
+        with paused_gc(), request.app.state.engine.connect() as conn:
+            body = build(conn, *args)
+            return Response(body if isinstance(body, bytes) else to_json(body), media_type="application/json")
+    except NodeIdError as exc:
+        raise HTTPException(400, str(exc)) from None
+    except NodeNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+@router.get(
+    "/lineage", tags=["Lineage"], summary="Get a lineage graph", responses={200: _GRAPH, **_ERRORS},
+    description="The jobs and datasets around a node, as Marquez's LineageGraph. Two jobs are neighbours when "
+                "they share a dataset (two readers of one dataset too, as in Marquez); `depth` counts job steps "
+                "from the node (a dataset starts from the job that writes it, else one that reads it). Each job "
+                "comes with all its inputs and outputs; a job's latestRun has no facets or dataset versions.")
+def get_lineage(request: Request,
+                nodeId: str = Query(..., description=f"{LINEAGE_FORMS}"),
+                depth: int = Query(20, ge=0, description="Job steps from the node")) -> Response:
+    return _answer(lineage_graph_json, request, nodeId, depth)
+
+
+@router.get(
+    "/column-lineage", tags=["Column lineage"], summary="Get a column lineage graph",
+    responses={200: _GRAPH, **_ERRORS},
+    description="DATASET_FIELD nodes: for a dataset, all its fields; for a job, the fields of its outputs; "
+                "edges from a field to the fields it is computed from (with their transformations), `depth` "
+                "edges deep, upstream only unless `withDownstream`. Dataset-level dependencies (fields that "
+                "only filter or join rows) are left out, as in Marquez. A known node without fields gives an "
+                "empty graph.")
+def get_column_lineage(request: Request,
+                       nodeId: str = Query(..., description=f"{COLUMN_FORMS}"),
+                       depth: int = Query(20, ge=0, description="Edges from the starting fields"),
+                       withDownstream: bool = Query(False, description="Also follow the fields computed from "
+                                                                       "the starting fields")) -> Response:
+    return _answer(column_lineage_graph, request, nodeId, depth, withDownstream)

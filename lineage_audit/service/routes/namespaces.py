@@ -1,5 +1,67 @@
-"""Routes: namespaces (being written)."""
+"""Namespaces: ``GET /namespaces``, ``GET /namespaces/{namespace}``, and ``PUT`` to create or update one."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+import re
+from datetime import datetime, timezone
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from lineage_audit.service.db import namespaces
+from lineage_audit.service.views import (
+    CreatedNamespace,
+    Limit,
+    NameRoute,
+    Namespace,
+    NamespaceList,
+    Offset,
+    documented,
+    namespace_row,
+    namespace_view,
+)
+
+router = APIRouter(tags=["Namespaces"], route_class=NameRoute)
+write_router = APIRouter(tags=["Namespaces"], route_class=NameRoute)
+
+# Marquez's rule for namespace names (letters, digits and _ - : / . and a few more), at most 1024 characters.
+NAMESPACE_NAME = re.compile(r"[a-zA-Z0-9_\-:/.;=@+]{1,1024}")
+
+
+@router.get("/namespaces", summary="List all namespaces", responses=documented(
+    NamespaceList, "The namespaces, by name", 400))
+def list_namespaces(request: Request, limit: Limit = 100, offset: Offset = 0) -> JSONResponse:
+    with request.app.state.engine.connect() as conn:
+        rows = conn.execute(select(namespaces).order_by(namespaces.c.name).limit(limit).offset(offset)).mappings()
+        body = [namespace_view(row) for row in rows]
+        total = conn.execute(select(func.count()).select_from(namespaces)).scalar_one()
+    return JSONResponse({"namespaces": body, "totalCount": total})
+
+
+@router.get("/namespaces/{namespace}", summary="Retrieve a namespace", responses=documented(
+    Namespace, "The namespace", 404))
+def get_namespace(request: Request, namespace: str) -> JSONResponse:
+    with request.app.state.engine.connect() as conn:
+        return JSONResponse(namespace_view(namespace_row(conn, namespace)))
+
+
+@write_router.put("/namespaces/{namespace}", summary="Create or update a namespace", responses=documented(
+    Namespace, "The namespace as stored", 400))
+def put_namespace(request: Request, namespace: str, body: CreatedNamespace) -> JSONResponse:
+    if not NAMESPACE_NAME.fullmatch(namespace):
+        raise HTTPException(400, "namespace: only letters, digits and _ - : / . ; = @ + are allowed, "
+                                 "at most 1024 characters")
+    engine = request.app.state.engine
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    now = datetime.now(timezone.utc)
+    statement = insert(namespaces).values(name=namespace, owner_name=body.ownerName, description=body.description,
+                                          created_at=now, updated_at=now)
+    statement = statement.on_conflict_do_update(index_elements=["name"], set_={
+        "owner_name": statement.excluded.owner_name, "description": statement.excluded.description,
+        "updated_at": statement.excluded.updated_at})
+    with engine.begin() as conn:
+        conn.execute(statement)
+        row = namespace_row(conn, namespace)
+    return JSONResponse(namespace_view(row))

@@ -1,5 +1,84 @@
-"""Routes: runs (being written)."""
+"""Runs: the runs of a job (newest first), one run, and the run or job facets a run's events carried."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+import json
+import uuid
+from enum import Enum
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+
+from lineage_audit.service.db import facets, lineage_events, runs
+from lineage_audit.service.views import (
+    FacetsResult,
+    Limit,
+    NameRoute,
+    Offset,
+    Run,
+    RunList,
+    documented,
+    job_row,
+    one_or_404,
+    run_view,
+    runs_view,
+)
+
+router = APIRouter(tags=["Jobs"], route_class=NameRoute)
+
+
+class FacetType(str, Enum):
+    run = "run"
+    job = "job"
+
+
+def _run_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise HTTPException(400, f"id: '{value}' is not a UUID") from None
+
+
+@router.get("/namespaces/{namespace}/jobs/{job}/runs", summary="List the runs of a job",
+            responses=documented(RunList, "The runs, newest first", 400, 404))
+def list_runs(request: Request, namespace: str, job: str, limit: Limit = 100, offset: Offset = 0) -> JSONResponse:
+    with request.app.state.engine.connect() as conn:
+        job_id = job_row(conn, namespace, job)["id"]
+        rows = list(conn.execute(select(runs).where(runs.c.job_id == job_id)
+                                 .order_by(runs.c.created_at.desc(), runs.c.uuid)
+                                 .limit(limit).offset(offset)).mappings())
+        total = conn.execute(select(func.count()).select_from(runs).where(runs.c.job_id == job_id)).scalar_one()
+        return JSONResponse({"runs": runs_view(conn, rows), "totalCount": total})
+
+
+@router.get("/jobs/runs/{id}", summary="Retrieve a run", responses=documented(Run, "The run", 400, 404))
+def get_run(request: Request, id: str) -> JSONResponse:
+    run_id = _run_id(id)
+    with request.app.state.engine.connect() as conn:
+        row = one_or_404(conn, select(runs).where(runs.c.uuid == run_id), f"Run '{id}' not found.")
+        return JSONResponse(run_view(conn, row))
+
+
+@router.get("/jobs/runs/{id}/facets", summary="Retrieve the run or job facets of a run",
+            description="`type=run`: the run's facets, the newest event's value of each. `type=job`: the job "
+                        "facets the run's events carried, merged in event time order.",
+            responses=documented(FacetsResult, "The facets", 400, 404))
+def get_run_facets(request: Request, id: str,
+                   type: FacetType = Query(description="Whether to return the run's or the job's facets")
+                   ) -> JSONResponse:
+    run_id = _run_id(id)
+    with request.app.state.engine.connect() as conn:
+        one_or_404(conn, select(runs.c.uuid).where(runs.c.uuid == run_id), f"Run '{id}' not found.")
+        if type is FacetType.run:
+            found = dict(conn.execute(select(facets.c.name, facets.c.value).where(
+                facets.c.owner_kind == "run", facets.c.owner_key == run_id).order_by(facets.c.name)).all())
+        else:
+            found = {}
+            payloads = conn.execute(select(lineage_events.c.payload).where(lineage_events.c.run_uuid == run_id)
+                                    .order_by(lineage_events.c.event_time, lineage_events.c.id)).scalars()
+            for payload in payloads:
+                job_facets = (json.loads(payload).get("job") or {}).get("facets")
+                if isinstance(job_facets, dict):
+                    found.update({k: v for k, v in job_facets.items() if isinstance(v, dict)})
+    return JSONResponse({"runId": run_id, "facets": found})
