@@ -130,6 +130,6 @@ def _service_lines() -> list[str]:
         base, namespace = settings.base_url, quote(resolve_settings({}).namespace, safe="")
     except Exception:  # the report never fails over a hint
         return []
-    return [f"  lineage UI     {base}/",
-            f"  lineage API    {base}/api/v1/namespaces/{namespace}/jobs",
-            f"                 {base}/api/v1/namespaces/file/datasets   (`make stop` stops the service)"]
+    return [f"  lineage API    {base}/api/v1/namespaces/{namespace}/jobs",
+            f"                 {base}/api/v1/namespaces/file/datasets",
+            f"                 {base}/api/v1/docs   (every route; `make stop` stops the service)"]

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -126,6 +126,10 @@ def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastA
         from lineage_audit.service.server import SERVICE_NAME
 
         return {"service": SERVICE_NAME, "status": "ok", "database": engine.dialect.name}
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse(f"{API}/docs")
 
     for name in ROUTE_MODULES:
         module = importlib.import_module(f"lineage_audit.service.routes.{name}")

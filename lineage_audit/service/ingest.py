@@ -34,6 +34,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
+import orjson
 from sqlalchemy.engine import Engine
 
 EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
@@ -85,6 +86,23 @@ def _float(text: str) -> float:
     if not math.isfinite(value):
         raise _NotJSON(f"the number {text[:40]} is out of range")
     return value
+
+
+def _canonical(value: Any) -> bytes:
+    """Sorted-key compact JSON as UTF-8 (orjson; the standard library for integers over 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError as exc:
+        if "surrogates" in str(exc):
+            raise UnicodeEncodeError("utf-8", "", 0, 1, str(exc)) from None
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _dumps(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 def _loads(text: str) -> Any:
@@ -286,12 +304,12 @@ def check_event(event: Any, index: int | None = None) -> Checked:
         job_name = simple = job[1]
     else:
         raise EventError(422, "run is required (or dataset for a DatasetEvent, job for a JobEvent)", "run", index)
-    canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     try:
-        digest = hashlib.sha256(canonical.encode()).hexdigest()
+        encoded = _canonical(event)
     except UnicodeEncodeError:
         raise EventError(400, "the event holds an unpaired surrogate escape (\\ud800 to \\udfff), which is not "
                          "Unicode", None, index) from None
+    canonical, digest = encoded.decode(), hashlib.sha256(encoded).hexdigest()
     return Checked(kind, event, event_time, event_type, run_id, job, canonical, digest, job_name, simple,
                    parent_job, parent_run)
 
@@ -623,7 +641,7 @@ class _Derivation:
         return self._memo[key]
 
     def _json(self, value: Any) -> str:
-        return self._once("json", value, json.dumps)
+        return self._once("json", value, _dumps)
 
     def _schema_fields(self, facet: Mapping[str, Any]) -> list[dict[str, Any]] | None:
         return self._once("fields", facet, _schema_fields)
