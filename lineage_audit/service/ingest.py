@@ -106,8 +106,15 @@ def _dumps(value: Any) -> str:
 
 
 def _loads(text: str) -> Any:
-    """``json.loads`` that refuses what is not JSON (NaN, Infinity) or cannot be stored (1e999)."""
-    return json.loads(text, parse_constant=_constant, parse_float=_float)
+    """``json.loads`` that refuses what is not JSON (NaN, Infinity) or cannot be stored (1e999).
+
+    orjson reads the common case fast; what it refuses (errors, integers over 64 bits) goes through
+    the standard library, whose messages say where the JSON is wrong.
+    """
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text, parse_constant=_constant, parse_float=_float)
 
 
 def _json_error(exc: Exception, where: str = "") -> EventError:
