@@ -1,5 +1,6 @@
 """Column lineage of the jobs' captured events, rendered in the notation of the capture tests.
 
+The expectations, one module per job, are ``expected_<job>.py``; ``test_job_lineage.py`` compares.
 ``job_lineage(events, catalog, job)`` returns, for each table the job wrote, ``{"fields": {...},
 "dataset": {...}}``: per output column the input fields it depends on with the set of transformation
 codes (``"DIRECT/IDENTITY"``, ``"INDIRECT/FILTER"``, ``+masked`` when masking is set), and the
@@ -10,6 +11,7 @@ dataset-level (INDIRECT) dependencies. Input datasets are named as ``conf/tables
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+import re
 from pathlib import Path
 
 from lineage_audit.config import Catalog
@@ -59,6 +61,20 @@ def output_lineage(output: Mapping, names: Mapping[str, str]) -> dict:
     }
 
 
+# Spark ML names a saved model's stage folders with a random uid: "stages/0_Imputer_1a2b3c4d5e6f".
+STAGE_UID = re.compile(r"_[0-9a-f]{12}(?=/|$)")
+
+
+def _table(path: str, names: Mapping[str, str]) -> str:
+    """The catalog name of a written path; a part of an output (a saved model's files) as ``<output>/<part>``."""
+    if path in names:
+        return names[path]
+    for root, name in names.items():
+        if Path(path).is_relative_to(root):
+            return f"{name}/" + STAGE_UID.sub("", Path(path).relative_to(root).as_posix())
+    return path
+
+
 def job_lineage(events: Iterable[Mapping], catalog: Catalog, job: str) -> dict[str, dict]:
     """Lineage per output table from the first COMPLETE event of each of ``job``'s writes."""
     names = table_names(catalog)
@@ -67,6 +83,5 @@ def job_lineage(events: Iterable[Mapping], catalog: Catalog, job: str) -> dict[s
         if event["eventType"] != "COMPLETE" or not event["job"]["name"].startswith(f"{job}."):
             continue
         for output in event["outputs"]:
-            table = names.get(str(Path(output["name"])), output["name"])
-            result.setdefault(table, output_lineage(output, names))
+            result.setdefault(_table(str(Path(output["name"])), names), output_lineage(output, names))
     return result

@@ -1,10 +1,8 @@
-"""Customers: the column lineage capture records for every column the job writes (jobs/customers.py)."""
+"""Customers: the expected column lineage of every column the job writes (jobs/customers.py)."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.lineage.harness import ID, MASKED, TR, I, job_lineage
+from tests.lineage.harness import ID, MASKED, TR, I
 
 # The parsed fields of a raw_customers line. Every one reaches the rows' filters: the latest record
 # of a customer is the first row of a window ordered by updated_at, then by the whole raw line (the
@@ -52,19 +50,3 @@ EXPECTED = {
         "dataset": RAW_FILTERS,
     },
 }
-
-
-@pytest.fixture(scope="module")
-def lineage(pipeline_events, pipeline_catalog):
-    return job_lineage(pipeline_events, pipeline_catalog, "customers")
-
-
-def test_every_table_the_job_writes_has_lineage(lineage):
-    assert sorted(lineage) == sorted(EXPECTED)
-
-
-@pytest.mark.parametrize("table", EXPECTED)
-def test_column_lineage(lineage, table):
-    assert lineage[table]["fields"] == EXPECTED[table]["fields"]
-    assert list(lineage[table]["fields"]) == list(EXPECTED[table]["fields"]), "every column, in the table's order"
-    assert lineage[table]["dataset"] == EXPECTED[table]["dataset"]

@@ -1,10 +1,8 @@
-"""Analytics: the column lineage capture records for every column the job writes (jobs/analytics.py)."""
+"""Analytics: the expected column lineage of every column the job writes (jobs/analytics.py)."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.lineage.harness import AGG, COUNT, ID, MASKED, TR, I, job_lineage
+from tests.lineage.harness import AGG, COUNT, ID, MASKED, TR, I
 
 EVENTS = "user_events_stream"
 # The fields of a user_events_stream row (all of them go into a reject's raw_record).
@@ -115,19 +113,3 @@ EXPECTED = {
         "dataset": VALID_FILTERS,
     },
 }
-
-
-@pytest.fixture(scope="module")
-def lineage(pipeline_events, pipeline_catalog):
-    return job_lineage(pipeline_events, pipeline_catalog, "analytics")
-
-
-def test_every_table_the_job_writes_has_lineage(lineage):
-    assert sorted(lineage) == sorted(EXPECTED)
-
-
-@pytest.mark.parametrize("table", EXPECTED)
-def test_column_lineage(lineage, table):
-    assert lineage[table]["fields"] == EXPECTED[table]["fields"]
-    assert list(lineage[table]["fields"]) == list(EXPECTED[table]["fields"]), "every column, in the table's order"
-    assert lineage[table]["dataset"] == EXPECTED[table]["dataset"]

@@ -1,11 +1,9 @@
-"""Data lake ingestion: the column lineage capture records for every column the job writes
+"""Data lake ingestion: the expected column lineage of every column the job writes
 (jobs/data_lake_ingestion.py)."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.lineage.harness import AGG, COUNT, ID, MASKED, TR, I, job_lineage
+from tests.lineage.harness import AGG, COUNT, ID, MASKED, TR, I
 
 SENSOR_FIELDS = ("sensor_id", "site", "reading_ts", "temperature_c", "humidity_pct", "pressure_hpa", "battery_v")
 # What each feed's envelope payload (to_json of a struct) is built from: the fields besides the id and
@@ -139,19 +137,3 @@ EXPECTED = {
         "dataset": {("social_media_feeds", "_corrupt_record"): {I("FILTER")}},
     },
 }
-
-
-@pytest.fixture(scope="module")
-def lineage(pipeline_events, pipeline_catalog):
-    return job_lineage(pipeline_events, pipeline_catalog, "data_lake_ingestion")
-
-
-def test_every_table_the_job_writes_has_lineage(lineage):
-    assert sorted(lineage) == sorted(EXPECTED)
-
-
-@pytest.mark.parametrize("table", EXPECTED)
-def test_column_lineage(lineage, table):
-    assert lineage[table]["fields"] == EXPECTED[table]["fields"]
-    assert list(lineage[table]["fields"]) == list(EXPECTED[table]["fields"]), "every column, in the table's order"
-    assert lineage[table]["dataset"] == EXPECTED[table]["dataset"]

@@ -1,10 +1,8 @@
-"""Orders: the column lineage capture records for every column the job writes (jobs/orders.py)."""
+"""Orders: the expected column lineage of every column the job writes (jobs/orders.py)."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.lineage.harness import AGG, COUNT, ID, TR, I, job_lineage
+from tests.lineage.harness import AGG, COUNT, ID, TR, I
 
 # The parsed fields of a raw_orders line. Every one reaches the valid rows' filters: the duplicate
 # check orders each order_id's copies by the whole raw line (rebuilt from these fields).
@@ -98,19 +96,3 @@ EXPECTED = {
         },
     },
 }
-
-
-@pytest.fixture(scope="module")
-def lineage(pipeline_events, pipeline_catalog):
-    return job_lineage(pipeline_events, pipeline_catalog, "orders")
-
-
-def test_every_table_the_job_writes_has_lineage(lineage):
-    assert sorted(lineage) == sorted(EXPECTED)
-
-
-@pytest.mark.parametrize("table", EXPECTED)
-def test_column_lineage(lineage, table):
-    assert lineage[table]["fields"] == EXPECTED[table]["fields"]
-    assert list(lineage[table]["fields"]) == list(EXPECTED[table]["fields"]), "every column, in the table's order"
-    assert lineage[table]["dataset"] == EXPECTED[table]["dataset"]

@@ -1,10 +1,8 @@
-"""Data quality: the column lineage capture records for every column the job writes (jobs/data_quality.py)."""
+"""Data quality: the expected column lineage of every column the job writes (jobs/data_quality.py)."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.lineage.harness import AGG, COUNT, I, job_lineage
+from tests.lineage.harness import AGG, COUNT, I
 
 # The parsed fields of each raw feed: every one is profiled (each has a ColumnCheck).
 FEED_FIELDS = {
@@ -98,19 +96,3 @@ EXPECTED = {
         "dataset": {**SUMMARY_DATASET, **every_field(I("FILTER"), I("GROUP_BY"), I("JOIN"))},
     },
 }
-
-
-@pytest.fixture(scope="module")
-def lineage(pipeline_events, pipeline_catalog):
-    return job_lineage(pipeline_events, pipeline_catalog, "data_quality")
-
-
-def test_every_table_the_job_writes_has_lineage(lineage):
-    assert sorted(lineage) == sorted(EXPECTED)
-
-
-@pytest.mark.parametrize("table", EXPECTED)
-def test_column_lineage(lineage, table):
-    assert lineage[table]["fields"] == EXPECTED[table]["fields"]
-    assert list(lineage[table]["fields"]) == list(EXPECTED[table]["fields"]), "every column, in the table's order"
-    assert lineage[table]["dataset"] == EXPECTED[table]["dataset"]

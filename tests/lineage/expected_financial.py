@@ -1,10 +1,8 @@
-"""Financial: the column lineage capture records for every column the job writes (jobs/financial.py)."""
+"""Financial: the expected column lineage of every column the job writes (jobs/financial.py)."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.lineage.harness import AGG, COUNT, ID, MASKED, TR, I, job_lineage
+from tests.lineage.harness import AGG, COUNT, ID, MASKED, TR, I
 
 RAW_FIELDS = ("transaction_id", "account_id", "transaction_ts", "amount", "currency", "transaction_type", "merchant",
               "merchant_category", "channel")
@@ -142,19 +140,3 @@ EXPECTED = {
         "dataset": STEPS,
     },
 }
-
-
-@pytest.fixture(scope="module")
-def lineage(pipeline_events, pipeline_catalog):
-    return job_lineage(pipeline_events, pipeline_catalog, "financial")
-
-
-def test_every_table_the_job_writes_has_lineage(lineage):
-    assert sorted(lineage) == sorted(EXPECTED)
-
-
-@pytest.mark.parametrize("table", EXPECTED)
-def test_column_lineage(lineage, table):
-    assert lineage[table]["fields"] == EXPECTED[table]["fields"]
-    assert list(lineage[table]["fields"]) == list(EXPECTED[table]["fields"]), "every column, in the table's order"
-    assert lineage[table]["dataset"] == EXPECTED[table]["dataset"]

@@ -1,10 +1,8 @@
-"""Compliance: the column lineage capture records for every column the job writes (jobs/compliance.py)."""
+"""Compliance: the expected column lineage of every column the job writes (jobs/compliance.py)."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.lineage.harness import AGG, COUNT, ID, MASKED, TR, I, job_lineage
+from tests.lineage.harness import AGG, COUNT, ID, MASKED, TR, I
 
 INVENTORY, LOGS, RULES, DOCUMENTED = ("sensitive_data_inventory", "data_access_logs", "regulatory_requirements",
                                       "data_lineage_metadata")
@@ -165,19 +163,3 @@ EXPECTED = {
         "dataset": ACCESS_JOINS,
     },
 }
-
-
-@pytest.fixture(scope="module")
-def lineage(pipeline_events, pipeline_catalog):
-    return job_lineage(pipeline_events, pipeline_catalog, "compliance")
-
-
-def test_every_table_the_job_writes_has_lineage(lineage):
-    assert sorted(lineage) == sorted(EXPECTED)
-
-
-@pytest.mark.parametrize("table", EXPECTED)
-def test_column_lineage(lineage, table):
-    assert lineage[table]["fields"] == EXPECTED[table]["fields"]
-    assert list(lineage[table]["fields"]) == list(EXPECTED[table]["fields"]), "every column, in the table's order"
-    assert lineage[table]["dataset"] == EXPECTED[table]["dataset"]
