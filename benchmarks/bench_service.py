@@ -260,7 +260,8 @@ def graph_writes(factory: Factory) -> list[Write]:
 def load_graph(database_url: str, writes: list[Write], factory: Factory) -> tuple[float, int]:
     """Ingest one COMPLETE event per write job directly through the Ingester; returns (seconds, events)."""
     from lineage_audit.service.db import make_engine, migrate
-    from lineage_audit.service.ingest import Ingester, check_event
+    from lineage_audit.service.events import check_event
+    from lineage_audit.service.ingest import Ingester
 
     engine = make_engine(database_url)
     migrate(engine)
@@ -483,7 +484,8 @@ def profile_ingest() -> None:
     """Where ingest of capture-shaped events spends its time, in process on SQLite, batches of 100 as a POST
     gets them: parsing the body, checking each event, the Ingester; then a profile of the same, by own time."""
     from lineage_audit.service.db import make_engine, migrate
-    from lineage_audit.service.ingest import Ingester, check_event, parse_body
+    from lineage_audit.service.events import check_event, parse_body
+    from lineage_audit.service.ingest import Ingester
 
     factory = Factory(seed=11)
     bodies = [json.dumps(factory.pipeline(f"profile{round}", 10)).encode() for round in range(20)]

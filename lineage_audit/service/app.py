@@ -21,7 +21,8 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lineage_audit.service.db import make_engine, migrate
-from lineage_audit.service.ingest import EventError, Ingester
+from lineage_audit.service.events import EventError
+from lineage_audit.service.ingest import Ingester
 from lineage_audit.service.settings import ServiceSettings
 
 API = "/api/v1"

@@ -108,7 +108,7 @@ runs = Table(
     Column("job_version_uuid", UUID),
     Column("parent_run_uuid", UUID),
     Column("state", String(16), nullable=False),  # NEW RUNNING COMPLETED FAILED ABORTED
-    Column("state_rank", Integer, nullable=False),  # see ingest.STATE_RANK: decides order-independently
+    Column("state_rank", Integer, nullable=False),  # see events.STATE_RANK: decides order-independently
     Column("state_time", DateTime(timezone=True), nullable=False),  # eventTime of the deciding event
     Column("started_at", DateTime(timezone=True)),
     Column("ended_at", DateTime(timezone=True)),

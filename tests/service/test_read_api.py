@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 from jsonschema import Draft202012Validator
 
-from lineage_audit.service.ingest import parse_time
+from lineage_audit.service.events import parse_time
 from tests.service.conftest import make_client
 from tests.service.openapi import FORMATS, assert_matches, errors, requires_spec, spec_available
 

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 
 from lineage_audit.service.db import lineage_events
-from lineage_audit.service.ingest import parse_time
+from lineage_audit.service.events import parse_time
 from lineage_audit.service.views import Limit, LineageEventList, Offset, documented
 
 router = APIRouter(tags=["Events"])

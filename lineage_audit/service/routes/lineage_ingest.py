@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from lineage_audit.service.ingest import EVENT_TYPES, EventError, Ingester, IngestResult, check_event, parse_body
+from lineage_audit.service.events import EVENT_TYPES, EventError, check_event, parse_body
+from lineage_audit.service.ingest import Ingester, IngestResult
 
 write_router = APIRouter(tags=["Lineage"])
 ENCODINGS = ("identity", "gzip", "x-gzip", "deflate")
