@@ -218,6 +218,11 @@ def test_every_write_of_every_job_was_captured_with_column_lineage(data_dir, sum
         app = [e for e in events if e["job"]["name"] == job]
         assert [e["eventType"] for e in app][:1] == ["START"] and app[-1]["eventType"] == "COMPLETE", job
         completes = [e for e in events if e["job"]["name"].startswith(f"{job}.") and e["eventType"] == "COMPLETE"]
+        # every job names the script that wrote its tables (with the commit, in a git work tree)
+        for event in app + completes:
+            location = event["job"]["facets"]["sourceCodeLocation"]
+            assert location["url"].endswith(f"/jobs/{job}.py"), (job, location)
+            assert location["type"] == "file" or location["path"] == f"jobs/{job}.py"
         written = summaries[job]["rows_out"].keys() | summaries[job]["rows_rejected"].keys()
         # trained_model is saved by Spark ML, not by a DataFrame write: it has no lineage event of its own
         expected = len(written - {"trained_model"})

@@ -2,7 +2,8 @@
 
 Events are built with ``openlineage-python``'s classes, with the facets the official Spark
 listener sends: run facets ``processing_engine``, ``spark_properties``, ``parent``; job facet
-``jobType``; dataset facets ``schema``, ``dataSource``, ``columnLineage``,
+``jobType`` (and ``sourceCodeLocation``, the driver script, with its git commit when it is in a
+work tree); dataset facets ``schema``, ``dataSource``, ``columnLineage``,
 ``lifecycleStateChange``, ``symlinks``; output facet ``outputStatistics``.
 """
 
@@ -23,6 +24,7 @@ from openlineage.client.facet_v2 import (
 
 from lineage_audit.capture.naming import dataset_identity, job_name
 from lineage_audit.capture.settings import CaptureSettings
+from lineage_audit.capture.source_location import SourceLocation
 from lineage_audit.capture.snapshot import CTAS, DatasetRef, QuerySnapshot
 
 VERSION = "0.1.0"
@@ -46,12 +48,21 @@ class Application:
     spark_version: str
     properties: Mapping[str, str]
     namespace: str
+    source: SourceLocation | None = None
 
     @property
     def job_name(self) -> str:
         from lineage_audit.capture.naming import snake_case
 
         return snake_case(self.name)
+
+
+def _job_facets(app: Application, settings: CaptureSettings, job_type: str) -> dict[str, Any]:
+    facets: dict[str, Any] = {"jobType": job_type_job.JobTypeJobFacet(
+        processingType="BATCH", integration="SPARK", jobType=job_type)}
+    if app.source is not None:
+        facets["sourceCodeLocation"] = app.source.facet()
+    return {k: v for k, v in facets.items() if settings.facet_enabled(k)}
 
 
 def iso(ms: int) -> str:
@@ -163,8 +174,7 @@ def application_event(state: RunState, app: Application, settings: CaptureSettin
     return RunEvent(
         eventType=state, eventTime=iso(at_ms), producer=PRODUCER,
         run=Run(runId=app.run_id, facets=_run_facets(app, settings, application_parent(app, settings))),
-        job=Job(namespace=settings.namespace, name=app.job_name, facets={"jobType": job_type_job.JobTypeJobFacet(
-            processingType="BATCH", integration="SPARK", jobType="APPLICATION")}),
+        job=Job(namespace=settings.namespace, name=app.job_name, facets=_job_facets(app, settings, "APPLICATION")),
     )
 
 
@@ -174,8 +184,7 @@ def query_events(snapshot: QuerySnapshot, run_id: str, app: Application, setting
     _, output_name = dataset_identity(snapshot.output.uri)
     job = Job(namespace=settings.namespace,
               name=job_name(app.name, snapshot.command, output_name, settings.append_dataset_name),
-              facets={"jobType": job_type_job.JobTypeJobFacet(processingType="BATCH", integration="SPARK",
-                                                              jobType="SQL_JOB")})
+              facets=_job_facets(app, settings, "SQL_JOB"))
     facets = _run_facets(app, settings, (settings.namespace, app.job_name, app.run_id))
     end_facets = dict(facets)
     if snapshot.error is not None:

@@ -30,6 +30,7 @@ from lineage_audit.capture.events import PRODUCER, Application, application_even
 from lineage_audit.capture.naming import dataset_identity
 from lineage_audit.capture.plan import parse_plan
 from lineage_audit.capture.settings import CaptureSettings, official_listener_registered, resolve_settings
+from lineage_audit.capture.source_location import locate
 from lineage_audit.capture.snapshot import FILE_INSERT, QuerySnapshot, encloses, take_snapshot
 
 log = logging.getLogger(__name__)
@@ -230,5 +231,6 @@ def install(spark, conf: Mapping[str, str] | None = None) -> Capture | None:
         spark_version=spark.version,
         properties=spark_conf,
         namespace=settings.namespace,
+        source=locate() if settings.facet_enabled("sourceCodeLocation") else None,
     )
     return Capture(app, settings, Emitter(settings.transport, settings.spool_dir)).start(spark)
