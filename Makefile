@@ -3,7 +3,7 @@
 #   make run JOB=orders      run one job (JOB may list several: JOB="customers orders")
 #   make test                the whole test suite
 #   make serve / make stop   the lineage service in the foreground / stop the background one
-# Needs only Python 3.11+ and Java 17; the virtualenv is created on first use.
+# Needs Python 3.11+, Java 17 and Node.js 20.19+ with npm (for the web UI); the virtualenv is created on first use.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -12,16 +12,19 @@ SCALE  ?=
 JOB    ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup data run serve stop test lint bench-jobs bench-capture bench-service clean distclean
+.PHONY: help setup data run serve stop test lint bench-jobs bench-capture bench-service bench-ui screenshots ui clean distclean
 
 help:
 	@echo "make run [JOB=orders] [SCALE=N]   run the jobs (generates sample data when missing, or when SCALE changes)"
 	@echo "make data [SCALE=1]               (re)generate the sample input tables"
 	@echo "make serve / make stop             run the lineage service in the foreground / stop the background one"
 	@echo "make test                         run the test suite"
+	@echo "make ui                           build the web UI into lineage_audit/web/dist (npm ci, vite build)"
 	@echo "make bench-jobs                   time the jobs at SCALE=1 and SCALE=10"
 	@echo "make bench-capture                capture overhead per job, and cost against plan size"
 	@echo "make bench-service                lineage service: ingest rate, graph query latency (SQLite, PostgreSQL)"
+	@echo "make bench-ui                     web UI: a 1,000-node lineage graph in headless Chromium (target 2 s)"
+	@echo "make screenshots                  the browser tests, saving the README's screenshots to docs/screenshots"
 	@echo "make clean                        delete generated data, outputs and rejects"
 
 # The stamp is rebuilt when pyproject.toml changes, so new pins are installed by the next make.
@@ -32,7 +35,24 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $@
 
-setup: $(VENV)/.installed
+# The web UI (lineage_audit/web), served by the lineage service at /: npm ci when the lockfile changes,
+# the build when a source, index.html or a config changes.
+WEB := lineage_audit/web
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
+	$(WEB)/index.html $(WEB)/package.json $(WEB)/tsconfig.json $(WEB)/vite.config.ts
+
+$(WEB)/node_modules/.installed: $(WEB)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to build the web UI: install Node.js 20.19+ with npm"; exit 1; }
+	cd $(WEB) && npm ci --no-audit --no-fund
+	@touch $@
+
+$(WEB)/dist/index.html: $(WEB)/node_modules/.installed $(WEB_SOURCES)
+	cd $(WEB) && npm run build
+	@touch $@
+
+ui: $(WEB)/dist/index.html
+
+setup: $(VENV)/.installed ui
 
 data: setup
 	$(PY) -m lineage_audit.cli generate $(if $(SCALE),--scale $(SCALE))
@@ -64,6 +84,13 @@ bench-capture: setup
 
 bench-service: setup
 	$(PY) benchmarks/bench_service.py
+
+bench-ui: setup
+	$(PY) benchmarks/bench_ui.py
+
+# The browser tests need a pipeline run (minutes; LINEAGE_AUDIT_TEST_PIPELINE_DIR=<dir> reuses one).
+screenshots: setup
+	LINEAGE_AUDIT_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/web $(PYTEST_ARGS)
 
 clean:
 	rm -rf data/inputs data/outputs data/rejects data/runs data/lineage-spool spark-warehouse metastore_db derby.log

@@ -130,6 +130,9 @@ def _service_lines() -> list[str]:
         base, namespace = settings.base_url, quote(resolve_settings({}).namespace, safe="")
     except Exception:  # the report never fails over a hint
         return []
+    # the web UI last: the report ends with the address to open
     return [f"  lineage API    {base}/api/v1/namespaces/{namespace}/jobs",
             f"                 {base}/api/v1/namespaces/file/datasets",
-            f"                 {base}/api/v1/docs   (every route; `make stop` stops the service)"]
+            f"                 {base}/api/v1/docs   (every route; `make stop` stops the service)",
+            "",
+            f"Open the lineage UI: {base}/   (jobs, datasets, runs, lineage down to columns)"]

@@ -12,10 +12,11 @@ import importlib
 import logging
 import sqlite3
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,6 +25,7 @@ from lineage_audit.service.db import make_engine, migrate
 from lineage_audit.service.events import EventError
 from lineage_audit.service.ingest import Ingester
 from lineage_audit.service.settings import ServiceSettings
+from lineage_audit.service.ui import UI_DIR, mount_ui
 
 API = "/api/v1"
 log = logging.getLogger(__name__)
@@ -66,7 +68,8 @@ def _unavailable_errors() -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
-def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastAPI:
+def create_app(settings: ServiceSettings, engine: Engine | None = None, ui_dir: Path = UI_DIR) -> FastAPI:
+    """The service; ``ui_dir`` holds the built web UI served at ``/`` (see ``service/ui.py``)."""
     engine = engine or make_engine(settings.resolved_database_url)
 
     @asynccontextmanager
@@ -128,9 +131,7 @@ def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastA
 
         return {"service": SERVICE_NAME, "status": "ok", "database": engine.dialect.name}
 
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse(f"{API}/docs")
+    mount_ui(app, ui_dir)
 
     for name in ROUTE_MODULES:
         module = importlib.import_module(f"lineage_audit.service.routes.{name}")

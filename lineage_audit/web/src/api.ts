@@ -1,0 +1,89 @@
+// The service's JSON API, the UI's only data source. Every request goes through `fetchText`, which adds the
+// read API key (when the user gave one) and turns a 401 into a prompt for it.
+
+const API = "./api/v1";
+const KEY_STORAGE = "lineage-audit.read-api-key";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type AuthListener = () => void;
+const authListeners = new Set<AuthListener>();
+
+/** Called whenever the service answers 401: the app shows its API key prompt. */
+export function onAuthRequired(listener: AuthListener): () => void {
+  authListeners.add(listener);
+  return () => authListeners.delete(listener);
+}
+
+export function readApiKey(): string | null {
+  try {
+    return sessionStorage.getItem(KEY_STORAGE);
+  } catch {
+    return null; // storage disabled: the key is asked again on the next 401
+  }
+}
+
+export function saveApiKey(key: string): void {
+  try {
+    if (key) sessionStorage.setItem(KEY_STORAGE, key);
+    else sessionStorage.removeItem(KEY_STORAGE);
+  } catch {
+    /* storage disabled: nothing to keep */
+  }
+}
+
+/** The body of a GET as text: pollers compare it with the last one before parsing anything. */
+export async function fetchText(path: string, signal?: AbortSignal): Promise<string> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  const key = readApiKey();
+  if (key) headers.Authorization = `Bearer ${key}`;
+  const response = await fetch(`${API}${path}`, { headers, signal, cache: "no-store" });
+  const text = await response.text();
+  if (!response.ok) {
+    if (response.status === 401) authListeners.forEach((listener) => listener());
+    throw new ApiError(response.status, errorMessage(response.status, text));
+  }
+  return text;
+}
+
+export async function fetchJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return JSON.parse(await fetchText(path, signal)) as T;
+}
+
+function errorMessage(status: number, body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { message?: string };
+    if (parsed.message) return `${status}: ${parsed.message}`;
+  } catch {
+    /* not JSON: fall through */
+  }
+  return status === 401 ? "401: a read API key is required" : `${status}: ${body.slice(0, 200) || "request failed"}`;
+}
+
+const enc = encodeURIComponent;
+
+/** Paths of the API routes the UI reads, relative to /api/v1. */
+export const paths = {
+  namespaces: () => "/namespaces?limit=1000",
+  jobsIn: (ns: string, limit = 1000, offset = 0) => `/namespaces/${enc(ns)}/jobs?limit=${limit}&offset=${offset}`,
+  datasetsIn: (ns: string, limit = 1000, offset = 0) =>
+    `/namespaces/${enc(ns)}/datasets?limit=${limit}&offset=${offset}`,
+  job: (ns: string, name: string) => `/namespaces/${enc(ns)}/jobs/${enc(name)}`,
+  jobRuns: (ns: string, name: string, limit = 50) => `/namespaces/${enc(ns)}/jobs/${enc(name)}/runs?limit=${limit}`,
+  dataset: (ns: string, name: string) => `/namespaces/${enc(ns)}/datasets/${enc(name)}`,
+  datasetVersions: (ns: string, name: string, limit = 50) =>
+    `/namespaces/${enc(ns)}/datasets/${enc(name)}/versions?limit=${limit}`,
+  lineage: (nodeId: string, depth: number) => `/lineage?nodeId=${enc(nodeId)}&depth=${depth}`,
+  columnLineage: (nodeId: string, depth: number, withDownstream: boolean) =>
+    `/column-lineage?nodeId=${enc(nodeId)}&depth=${depth}&withDownstream=${withDownstream}`,
+  search: (q: string, limit = 100) => `/search?q=${enc(q)}&limit=${limit}`,
+  events: (limit: number) => `/events/lineage?limit=${limit}`,
+  eventStats: () => "/stats/lineage-events?period=DAY",
+};

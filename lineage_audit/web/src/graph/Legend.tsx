@@ -1,0 +1,42 @@
+// What the colours and shapes of the graph mean.
+
+const STATES = [
+  ["completed", "Completed"],
+  ["failed", "Failed"],
+  ["running", "Running"],
+  ["aborted", "Aborted"],
+  ["none", "No run"],
+] as const;
+
+export function Legend({ columns }: { columns: boolean }) {
+  return (
+    <div className="legend" aria-label="Legend">
+      <div className="legend-row">
+        <svg width="22" height="14" aria-hidden="true">
+          <rect className="legend-dataset" x="1" y="1" width="20" height="12" rx="2" />
+        </svg>
+        Dataset
+        <svg width="22" height="14" aria-hidden="true">
+          <rect className="legend-job" x="1" y="1" width="20" height="12" rx="6" />
+        </svg>
+        Job, by latest run:
+      </div>
+      <div className="legend-row">
+        {STATES.map(([state, label]) => (
+          <span key={state} className="legend-item">
+            <span className={`legend-dot state-${state}`} />
+            {label}
+          </span>
+        ))}
+      </div>
+      {columns && (
+        <div className="legend-row">
+          <span className="legend-item"><span className="legend-swatch hl-selected" />Selected field</span>
+          <span className="legend-item"><span className="legend-swatch hl-upstream" />Upstream</span>
+          <span className="legend-item"><span className="legend-swatch hl-downstream" />Downstream</span>
+          <span className="legend-item"><span className="legend-dash" />Masked</span>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,100 @@
+// One node of the graph: a job (pill, coloured by its latest run state) or a dataset (table card, with its
+// fields listed when the column level is on). Names are always text nodes: React escapes them.
+import { memo } from "react";
+import { fieldId } from "../names";
+import type { Highlight } from "./columns";
+import { fitText, fitTextEnd } from "./geometry";
+import { DATASET_SIZE, FIELD_ROW, type Box } from "./layout";
+import type { GraphNode } from "./model";
+
+interface NodeProps {
+  node: GraphNode;
+  box: Box;
+  selected: boolean;
+  /** field names listed (column level on), or null */
+  fieldNames: string[] | null;
+  /** highlight of each field of this node, when a field is selected */
+  marks: Map<string, Highlight> | null;
+  focused: boolean; // the node the graph is centred on
+}
+
+function JobShape({ node, box }: { node: GraphNode; box: Box }) {
+  const state = node.state ? node.state.toLowerCase() : "none";
+  return (
+    <>
+      <rect className="node-body" width={box.width} height={box.height} rx={box.height / 2} />
+      <circle className={`state-dot state-${state}`} cx={22} cy={box.height / 2} r={8} />
+      <text className="node-label" x={38} y={21}>
+        {fitText(node.label, box.width - 50, 13)}
+      </text>
+      <text className="node-sub" x={38} y={37}>
+        {fitText(node.state ? `${node.state.toLowerCase()} · ${node.sublabel}` : node.sublabel, box.width - 52, 11)}
+      </text>
+    </>
+  );
+}
+
+function DatasetShape({ node, box }: { node: GraphNode; box: Box }) {
+  return (
+    <>
+      <rect className="node-body" width={box.width} height={box.height} rx={6} />
+      <g className="dataset-icon" transform="translate(10,13)">
+        <rect width={16} height={20} rx={2} />
+        <line x1={0} y1={7} x2={16} y2={7} />
+        <line x1={0} y1={13.5} x2={16} y2={13.5} />
+      </g>
+      <text className="node-label" x={34} y={20}>
+        {fitText(node.label, box.width - 44, 13)}
+      </text>
+      <text className="node-sub" x={34} y={36}>
+        {fitTextEnd(node.sublabel, box.width - 44, 11)}
+      </text>
+    </>
+  );
+}
+
+function FieldRows({ node, box, names, marks }: {
+  node: GraphNode; box: Box; names: string[]; marks: Map<string, Highlight> | null;
+}) {
+  const types = new Map(node.fields.map((f) => [f.name, f.type ?? ""]));
+  return (
+    <g className="fields">
+      <line className="fields-rule" x1={0} x2={box.width} y1={DATASET_SIZE.height - 2} y2={DATASET_SIZE.height - 2} />
+      {names.map((name, i) => {
+        const id = fieldId(node.namespace, node.name, name);
+        const mark = marks?.get(id) ?? "";
+        return (
+          <g key={name} data-testid="graph-field" data-field-id={id} data-highlight={mark}
+            className={`field${mark ? ` hl-${mark}` : ""}`}
+            transform={`translate(0,${DATASET_SIZE.height + i * FIELD_ROW})`}>
+            <title>{`${name}${types.get(name) ? ` (${types.get(name)})` : ""}`}</title>
+            <rect className="field-row" x={2} width={box.width - 4} height={FIELD_ROW - 2} rx={3} />
+            <text className="field-name" x={12} y={14}>{fitText(name, box.width - 80, 11.5)}</text>
+            <text className="field-type" x={box.width - 10} y={14} textAnchor="end">
+              {fitText(types.get(name) ?? "", 60, 10.5)}
+            </text>
+          </g>
+        );
+      })}
+    </g>
+  );
+}
+
+function NodeViewInner({ node, box, selected, fieldNames, marks, focused }: NodeProps) {
+  const classes = ["node", node.kind === "JOB" ? "job" : "dataset"];
+  if (node.kind === "JOB") classes.push(`state-${node.state ? node.state.toLowerCase() : "none"}`);
+  if (selected) classes.push("selected");
+  if (focused) classes.push("focused");
+  return (
+    <g data-testid="graph-node" data-node-id={node.id} data-kind={node.kind} data-state={node.state}
+      data-selected={selected ? "true" : "false"} className={classes.join(" ")}
+      transform={`translate(${box.x},${box.y})`}>
+      <title>{`${node.kind === "JOB" ? "Job" : "Dataset"} ${node.namespace}:${node.name}`}</title>
+      {focused && <rect className="root-halo" x={-7} y={-7} width={box.width + 14} height={box.height + 14} rx={12} />}
+      {node.kind === "JOB" ? <JobShape node={node} box={box} /> : <DatasetShape node={node} box={box} />}
+      {fieldNames && node.kind === "DATASET" && <FieldRows node={node} box={box} names={fieldNames} marks={marks} />}
+    </g>
+  );
+}
+
+export const NodeView = memo(NodeViewInner);

@@ -1,0 +1,221 @@
+// Details of what was clicked in the graph: a job, a dataset or a field. It reads what it needs by itself and
+// never touches the graph's layout.
+import { paths } from "../api";
+import { StateBadge } from "../components/StateBadge";
+import { errorOfRun, sourceLocation } from "../components/runs";
+import { formatDuration, formatTime, shortDatasetName } from "../names";
+import { usePolled } from "../poll";
+import { hrefs } from "../router";
+import type { Job } from "../types";
+import type { GraphOptions } from "../pages/LineagePage";
+import type { ColumnGraph, FieldEdge, Highlight } from "./columns";
+import type { GraphModel, GraphNode } from "./model";
+
+interface PanelProps {
+  model: GraphModel | null;
+  root: string;
+  selectedNode: string | null;
+  selectedField: string | null;
+  columns: ColumnGraph | null;
+  marks: Map<string, Highlight> | null;
+  onSelectField: (id: string) => void;
+  onCenter: (id: string) => void;
+  options: GraphOptions;
+}
+
+export function SidePanel(props: PanelProps) {
+  const { model, selectedNode, selectedField } = props;
+  const node = selectedNode ? model?.byId.get(selectedNode) : undefined;
+  return (
+    <aside className="side-panel" data-testid="side-panel">
+      {selectedField && props.columns ? (
+        <FieldDetails id={selectedField} columns={props.columns} marks={props.marks} onSelect={props.onSelectField} />
+      ) : node ? (
+        <NodeDetails node={node} model={model!} onCenter={props.onCenter} options={props.options} />
+      ) : (
+        <Hint columns={props.options.columns} />
+      )}
+    </aside>
+  );
+}
+
+function Hint({ columns }: { columns: boolean }) {
+  return (
+    <div className="panel-hint">
+      <h2>Details</h2>
+      <p>Click a job or a dataset to see it here; double-click one to centre the graph on it.</p>
+      <p>
+        {columns
+          ? "Click a field to highlight every field it comes from and every field computed from it."
+          : "Turn on Column level to see each dataset's fields and trace them across jobs."}
+      </p>
+      <p>Scroll to zoom, drag to pan.</p>
+    </div>
+  );
+}
+
+function Neighbours({ title, ids, model, onCenter }: {
+  title: string; ids: string[]; model: GraphModel; onCenter: (id: string) => void;
+}) {
+  if (!ids.length) return null;
+  return (
+    <>
+      <h3>{title}</h3>
+      <ul className="plain-list">
+        {ids.map((id) => (
+          <li key={id}>
+            <button type="button" className="link-button" title={id} onClick={() => onCenter(id)}>
+              {model.byId.get(id)?.label ?? id}
+            </button>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+function NodeDetails({ node, model, onCenter, options }: {
+  node: GraphNode; model: GraphModel; onCenter: (id: string) => void; options: GraphOptions;
+}) {
+  const upstream = model.edges.filter((e) => e.to === node.id).map((e) => e.from);
+  const downstream = model.edges.filter((e) => e.from === node.id).map((e) => e.to);
+  const isJob = node.kind === "JOB";
+  const page = isJob ? hrefs.job(node.namespace, node.name) : hrefs.dataset(node.namespace, node.name);
+  return (
+    <div>
+      <p className="panel-kind">{isJob ? "Job" : "Dataset"}</p>
+      <h2 className="panel-title">{node.label}</h2>
+      <p className="full-name">{node.name}</p>
+      <dl className="facts">
+        <dt>Namespace</dt>
+        <dd>{node.namespace}</dd>
+        {isJob && <JobFacts node={node} />}
+      </dl>
+      {!isJob && <DatasetFields node={node} />}
+      <div className="panel-actions">
+        <a href={page}>Open {isJob ? "job" : "dataset"} page</a>
+        <a href={hrefs.lineage(node.id, options)}>Centre the graph here</a>
+      </div>
+      <Neighbours title={isJob ? "Reads" : "Written by"} ids={upstream} model={model} onCenter={onCenter} />
+      <Neighbours title={isJob ? "Writes" : "Read by"} ids={downstream} model={model} onCenter={onCenter} />
+    </div>
+  );
+}
+
+/** dt/dd pairs of a job's latest run, error and source, inside the panel's list of facts. */
+function JobFacts({ node }: { node: GraphNode }) {
+  const job = usePolled<Job>(paths.job(node.namespace, node.name));
+  const run = job.data?.latestRun ?? node.source.data.latestRun ?? null;
+  const error = job.data?.latestRun ? errorOfRun(job.data.latestRun) : null;
+  const location = job.data ? sourceLocation(job.data) : null;
+  return (
+    <>
+      <dt>Latest run</dt>
+      <dd>{run ? <StateBadge state={run.state} /> : "none yet"}</dd>
+      {run && (
+        <>
+          <dt>Started</dt>
+          <dd>{formatTime(run.startedAt ?? run.createdAt)}</dd>
+          <dt>Duration</dt>
+          <dd>{formatDuration(run.durationMs)}</dd>
+        </>
+      )}
+      {error && (
+        <>
+          <dt>Error</dt>
+          <dd className="run-error-text">{error}</dd>
+        </>
+      )}
+      {location && (
+        <>
+          <dt>Source</dt>
+          <dd className="full-name">{location}</dd>
+        </>
+      )}
+    </>
+  );
+}
+
+function DatasetFields({ node }: { node: GraphNode }) {
+  return (
+    <>
+      <h3>Schema ({node.fields.length} fields)</h3>
+      <table className="mini-table">
+        <tbody>
+          {node.fields.map((f) => (
+            <tr key={f.name}>
+              <td>{f.name}</td>
+              <td className="muted">{f.type ?? ""}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+function splitField(id: string): { dataset: string; field: string } {
+  const body = id.slice("datasetField:".length);
+  const at = body.lastIndexOf(":");
+  const datasetPart = body.slice(0, at);
+  return { dataset: datasetPart.slice(datasetPart.indexOf(":") + 1), field: body.slice(at + 1) };
+}
+
+function FieldLink({ id, onSelect, note }: { id: string; onSelect: (id: string) => void; note?: string }) {
+  const { dataset, field } = splitField(id);
+  return (
+    <li>
+      <button type="button" className="link-button" title={id} onClick={() => onSelect(id)}>
+        {shortDatasetName(dataset)}.{field}
+      </button>
+      {note && <span className="muted"> {note}</span>}
+    </li>
+  );
+}
+
+function edgeNote(edge: FieldEdge): string {
+  return `${edge.transformation}${edge.masking ? " · masked" : ""}${edge.description ? ` · ${edge.description}` : ""}`;
+}
+
+function FieldDetails({ id, columns, marks, onSelect }: {
+  id: string; columns: ColumnGraph; marks: Map<string, Highlight> | null; onSelect: (id: string) => void;
+}) {
+  const { dataset, field } = splitField(id);
+  const inputs = columns.into.get(id) ?? [];
+  const outputs = columns.outOf.get(id) ?? [];
+  const upstream = [...(marks ?? [])].filter(([, mark]) => mark === "upstream").map(([f]) => f);
+  const sources = upstream.filter((f) => !(columns.into.get(f) ?? []).length);
+  const downstream = [...(marks ?? [])].filter(([, mark]) => mark === "downstream").length;
+  return (
+    <div>
+      <p className="panel-kind">Field</p>
+      <h2 className="panel-title">{field}</h2>
+      <p className="full-name">{dataset}</p>
+      <p>
+        {upstream.length} upstream field{upstream.length === 1 ? "" : "s"}, {downstream} downstream.
+      </p>
+      <h3>Computed from</h3>
+      {inputs.length ? (
+        <ul className="plain-list">
+          {inputs.map((e) => <FieldLink key={e.from} id={e.from} onSelect={onSelect} note={edgeNote(e)} />)}
+        </ul>
+      ) : <p className="muted">No input fields: a source column.</p>}
+      {sources.length > 0 && (
+        <>
+          <h3>Source columns</h3>
+          <ul className="plain-list">
+            {sources.map((f) => <FieldLink key={f} id={f} onSelect={onSelect} />)}
+          </ul>
+        </>
+      )}
+      {outputs.length > 0 && (
+        <>
+          <h3>Feeds</h3>
+          <ul className="plain-list">
+            {outputs.map((e) => <FieldLink key={e.to} id={e.to} onSelect={onSelect} note={edgeNote(e)} />)}
+          </ul>
+        </>
+      )}
+    </div>
+  );
+}

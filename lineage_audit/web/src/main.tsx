@@ -1,0 +1,14 @@
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { App } from "./App";
+import { warmUpLayout } from "./graph/layout";
+import "./styles.css";
+
+// the layout worker compiles ELK while the first page loads: the first graph is laid out on warm code
+warmUpLayout();
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

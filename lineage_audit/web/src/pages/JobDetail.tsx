@@ -1,0 +1,122 @@
+// A job: its source location, inputs and outputs, run history (with the error of failed runs), and facets.
+import { paths } from "../api";
+import { FacetList, FacetView } from "../components/JsonView";
+import { StateBadge } from "../components/StateBadge";
+import { errorOfRun, sourceLocation, stackTraceOfRun } from "../components/runs";
+import { datasetNodeId, formatDuration, formatTime, jobNodeId, shortDatasetName, shortJobName } from "../names";
+import { usePolled } from "../poll";
+import { hrefs } from "../router";
+import type { DatasetRef, Job, Run } from "../types";
+
+function DatasetLinks({ title, refs }: { title: string; refs: DatasetRef[] }) {
+  return (
+    <div>
+      <h3>{title}</h3>
+      {refs.length ? (
+        <ul className="plain-list">
+          {refs.map((d) => (
+            <li key={`${d.namespace}:${d.name}`}>
+              <a href={hrefs.dataset(d.namespace, d.name)} title={`${d.namespace}:${d.name}`}>
+                {shortDatasetName(d.name)}
+              </a>
+              <a className="row-link" href={hrefs.lineage(datasetNodeId(d.namespace, d.name))}>graph</a>
+            </li>
+          ))}
+        </ul>
+      ) : <p className="muted">none</p>}
+    </div>
+  );
+}
+
+function RunRow({ run }: { run: Run }) {
+  const error = errorOfRun(run);
+  const trace = stackTraceOfRun(run);
+  const facetCount = Object.keys(run.facets ?? {}).length;
+  return (
+    <tr data-testid="run-row" data-state={run.state} data-run-id={run.id}>
+      <td><StateBadge state={run.state} /></td>
+      <td>{formatTime(run.startedAt ?? run.createdAt)}</td>
+      <td>{formatTime(run.endedAt)}</td>
+      <td>{formatDuration(run.durationMs)}</td>
+      <td className="run-detail">
+        <code className="muted" title={run.id}>{run.id.slice(0, 8)}</code>
+        {error && <div className="run-error" data-testid="run-error">{error}</div>}
+        {trace && (
+          <details className="stack-trace">
+            <summary>stack trace</summary>
+            <pre>{trace}</pre>
+          </details>
+        )}
+        {facetCount > 0 && (
+          <div className="run-facets">
+            {Object.entries(run.facets ?? {}).map(([facetName, value]) => (
+              <FacetView key={facetName} name={facetName} value={value} />
+            ))}
+          </div>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+export function JobDetail({ namespace, name }: { namespace: string; name: string }) {
+  const job = usePolled<Job>(paths.job(namespace, name));
+  const runs = usePolled<{ runs: Run[]; totalCount: number }>(paths.jobRuns(namespace, name));
+  if (job.error && !job.data) return <div className="page"><p className="error-box">{job.error.message}</p></div>;
+  const data = job.data;
+  const location = data ? sourceLocation(data) : null;
+  return (
+    <div className="page">
+      <p className="breadcrumb"><a href={hrefs.jobs()}>Jobs</a> / {namespace}</p>
+      <div className="page-head">
+        <h1 title={name}>{shortJobName(name, data?.parentJobName)}</h1>
+        <StateBadge state={data?.latestRun?.state} />
+        <a className="button" href={hrefs.lineage(jobNodeId(namespace, name))}>Lineage graph</a>
+      </div>
+      <p className="full-name">{name}</p>
+      {data && (
+        <dl className="facts wide">
+          <dt>Namespace</dt>
+          <dd>{namespace}</dd>
+          {data.parentJobName && (
+            <>
+              <dt>Parent job</dt>
+              <dd><a href={hrefs.job(namespace, data.parentJobName)}>{data.parentJobName}</a></dd>
+            </>
+          )}
+          <dt>Source location</dt>
+          <dd data-testid="source-location">{location ?? <span className="muted">not reported</span>}</dd>
+          <dt>Type</dt>
+          <dd>{data.type}</dd>
+          {data.description && (
+            <>
+              <dt>Description</dt>
+              <dd>{data.description}</dd>
+            </>
+          )}
+        </dl>
+      )}
+      {data && (
+        <div className="two-columns">
+          <DatasetLinks title="Inputs" refs={data.inputs} />
+          <DatasetLinks title="Outputs" refs={data.outputs} />
+        </div>
+      )}
+      <section>
+        <h2>Run history <span className="muted small">{runs.data ? `${runs.data.totalCount} runs` : ""}</span></h2>
+        <table className="table" data-testid="run-history">
+          <thead>
+            <tr><th>State</th><th>Started</th><th>Ended</th><th>Duration</th><th>Run</th></tr>
+          </thead>
+          <tbody>
+            {(runs.data?.runs ?? []).map((run) => <RunRow key={run.id} run={run} />)}
+          </tbody>
+        </table>
+      </section>
+      <section>
+        <h2>Job facets</h2>
+        <FacetList facets={data?.facets} />
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,166 @@
+// The lineage graph of a job or dataset: `#/lineage?node=&depth=&columns=&full=`. Jobs and datasets, the
+// column level as a toggle in the same graph, a side panel that never moves the graph, live by polling.
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { paths } from "../api";
+import { fieldClosure, loadColumnGraph, type ColumnGraph } from "../graph/columns";
+import { GraphCanvas } from "../graph/GraphCanvas";
+import { buildModel, type GraphModel } from "../graph/model";
+import { SidePanel } from "../graph/SidePanel";
+import { useGraphLayout } from "../graph/useGraphLayout";
+import { usePolled } from "../poll";
+import { DEFAULT_DEPTH, hrefs, navigate, type Route } from "../router";
+import type { LineageNode } from "../types";
+import { GraphToolbar } from "./GraphToolbar";
+
+export interface GraphOptions {
+  node: string;
+  depth: number;
+  columns: boolean;
+  full: boolean;
+}
+
+function optionsOf(route: Route): GraphOptions {
+  const depth = Number.parseInt(route.query.get("depth") ?? "", 10);
+  return {
+    node: route.query.get("node") ?? "",
+    depth: Number.isFinite(depth) && depth >= 0 ? Math.min(depth, 50) : DEFAULT_DEPTH,
+    columns: route.query.get("columns") === "1",
+    full: route.query.get("full") === "1",
+  };
+}
+
+/** The column lineage of the graph in view, loaded when the column level is on, again when nodes change. */
+function useColumnGraph(model: GraphModel | null, on: boolean) {
+  const [loaded, setLoaded] = useState<{ key: string; graph: ColumnGraph } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const key = model?.structureKey ?? "";
+  useEffect(() => {
+    if (!on || !model || loaded?.key === key) return;
+    let live = true;
+    loadColumnGraph(model).then(
+      (graph) => {
+        if (!live) return;
+        setLoaded({ key, graph });
+        setError(null);
+      },
+      (failure: unknown) => {
+        if (live) setError(`column lineage: ${String(failure)}`);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [on, key]); // the model matters only through its key
+  return { graph: on ? (loaded?.graph ?? null) : null, current: loaded?.key === key, error };
+}
+
+/** Field rows of each dataset node: its schema, then fields only column lineage names. */
+function fieldRows(model: GraphModel | null, columns: ColumnGraph | null): Map<string, string[]> | null {
+  if (!model || !columns) return null;
+  const rows = new Map<string, string[]>();
+  for (const node of model.nodes) {
+    if (node.kind !== "DATASET") continue;
+    rows.set(node.id, [...node.fields.map((f) => f.name), ...(columns.extraFields.get(node.id) ?? [])]);
+  }
+  return rows;
+}
+
+export function LineagePage({ route }: { route: Route }) {
+  const options = optionsOf(route);
+  const { node, depth, columns, full } = options;
+  const setOptions = useCallback(
+    (change: Partial<GraphOptions>) => {
+      const next = { node, depth, columns, full, ...change };
+      navigate(hrefs.lineage(next.node, next), true);
+    },
+    [node, depth, columns, full],
+  );
+  const lineage = usePolled<{ graph: LineageNode[] }>(node ? paths.lineage(node, depth) : null);
+  const model = useMemo(
+    () => (lineage.data ? buildModel(lineage.data.graph, node, full) : null),
+    [lineage.data, node, full],
+  );
+  const columnData = useColumnGraph(model, columns);
+  const rows = useMemo(() => fieldRows(model, columnData.graph), [model, columnData.graph]);
+  const waiting = columns && !columnData.current;
+  const fitKey = `${node}|${depth}|${full}|${columns}`;
+  const { placed, layoutCount, error: layoutError } = useGraphLayout(model, columns ? rows : null, waiting, fitKey);
+
+  const [selectedNode, setSelectedNode] = useState<string | null>(null);
+  const [selectedField, setSelectedField] = useState<string | null>(null);
+  const [centerRequest, setCenterRequest] = useState<{ id: string; seq: number } | null>(null);
+  useEffect(() => {
+    setSelectedNode(null);
+    setSelectedField(null);
+  }, [node]);
+  const marks = useMemo(
+    () => (selectedField && columnData.graph ? fieldClosure(columnData.graph, selectedField) : null),
+    [selectedField, columnData.graph],
+  );
+
+  const selectNode = useCallback((id: string | null) => {
+    setSelectedNode(id);
+    setSelectedField(null);
+  }, []);
+  const selectField = useCallback((id: string) => {
+    setSelectedField(id);
+    setSelectedNode(null);
+  }, []);
+  const openNode = useCallback((id: string) => navigate(hrefs.lineage(id, { depth, columns, full })), [
+    depth, columns, full,
+  ]);
+  const centerOn = useCallback((id: string) => {
+    selectNode(id);
+    setCenterRequest((old) => ({ id, seq: (old?.seq ?? 0) + 1 }));
+  }, [selectNode]);
+
+  if (!node) return <NoNode />;
+  const failure = lineage.error && !lineage.data ? lineage.error.message : null;
+  return (
+    <div className="lineage-page">
+      <GraphToolbar options={options} setOptions={setOptions} model={model} onFind={centerOn}
+        status={graphStatus(model, placed?.layout ? layoutCount : null, waiting, lineage.loading)} />
+      <div className="lineage-body">
+        <div className="graph-area">
+          {failure && <p className="error-box">Could not load the graph: {failure}</p>}
+          {(layoutError || columnData.error) && <p className="error-box">{layoutError ?? columnData.error}</p>}
+          {lineage.error && lineage.data && <p className="stale-note">Live updates paused: {lineage.error.message}</p>}
+          {/* the last layout of this node's graph: kept on screen while a poll, the depth or the column level
+              brings the next one; the graph of another node waits for its own */}
+          {model && placed && placed.fitKey.startsWith(`${node}|`) ? (
+            <GraphCanvas model={model} placed={placed} layoutCount={layoutCount} root={node}
+              selectedNode={selectedNode} columns={columnData.graph} fieldNames={columns ? rows : null}
+              marks={marks} onSelectNode={selectNode} onSelectField={selectField} onOpenNode={openNode}
+              centerRequest={centerRequest} />
+          ) : (
+            !failure && <p className="loading">Laying out the graph…</p>
+          )}
+        </div>
+        <SidePanel model={model} root={node} selectedNode={selectedNode} selectedField={selectedField}
+          columns={columnData.graph} marks={marks} onSelectField={selectField} onCenter={centerOn}
+          options={options} />
+      </div>
+    </div>
+  );
+}
+
+function graphStatus(model: GraphModel | null, layoutCount: number | null, waiting: boolean, loading: boolean) {
+  if (loading && !model) return "Loading…";
+  if (!model) return "";
+  const parts = [`${model.nodes.length} nodes`, `${model.edges.length} edges`];
+  if (waiting) parts.push("loading column lineage…");
+  else if (layoutCount === null) parts.push("laying out…");
+  return parts.join(" · ");
+}
+
+function NoNode() {
+  return (
+    <div className="page">
+      <h1>Lineage</h1>
+      <p>
+        Pick a <a href={hrefs.jobs()}>job</a> or a <a href={hrefs.datasets()}>dataset</a>, or search for one above,
+        and open its lineage graph.
+      </p>
+    </div>
+  );
+}

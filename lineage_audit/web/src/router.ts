@@ -1,0 +1,76 @@
+// Hash routing: every page is `#/<page>/<part>/<part>?<query>`, parts URL-encoded (dataset names hold slashes).
+// Static files only: the service needs no route per page.
+import { useEffect, useState } from "react";
+
+export interface Route {
+  page: string; // "" for the overview
+  parts: string[]; // decoded path parts after the page
+  query: URLSearchParams;
+}
+
+const ROUTE_CHANGED = "lineage-audit:route";
+
+export function parseHash(hash: string): Route {
+  const body = hash.replace(/^#\/?/, "");
+  const [path, query = ""] = splitOnce(body, "?");
+  const [page = "", ...parts] = path.split("/").map(safeDecode);
+  return { page, parts, query: new URLSearchParams(query) };
+}
+
+function splitOnce(text: string, separator: string): [string, string?] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text] : [text.slice(0, at), text.slice(at + 1)];
+}
+
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+export function useRoute(): Route {
+  const [hash, setHash] = useState(window.location.hash);
+  useEffect(() => {
+    const update = () => setHash(window.location.hash);
+    window.addEventListener("hashchange", update);
+    window.addEventListener(ROUTE_CHANGED, update);
+    return () => {
+      window.removeEventListener("hashchange", update);
+      window.removeEventListener(ROUTE_CHANGED, update);
+    };
+  }, []);
+  return parseHash(hash);
+}
+
+/** Go to a hash; `replace` keeps the history entry (control changes: depth, toggles). */
+export function navigate(hash: string, replace = false): void {
+  if (window.location.hash === hash) return;
+  if (replace) {
+    history.replaceState(null, "", hash);
+    window.dispatchEvent(new Event(ROUTE_CHANGED));
+  } else {
+    window.location.hash = hash;
+  }
+}
+
+const enc = encodeURIComponent;
+
+export const hrefs = {
+  overview: () => "#/",
+  jobs: () => "#/jobs",
+  datasets: () => "#/datasets",
+  search: (q: string) => `#/search?q=${enc(q)}`,
+  job: (ns: string, name: string) => `#/job/${enc(ns)}/${enc(name)}`,
+  dataset: (ns: string, name: string) => `#/dataset/${enc(ns)}/${enc(name)}`,
+  lineage: (node: string, options: { depth?: number; columns?: boolean; full?: boolean } = {}) => {
+    const query = new URLSearchParams({ node });
+    query.set("depth", String(options.depth ?? DEFAULT_DEPTH));
+    query.set("columns", options.columns ? "1" : "0");
+    query.set("full", options.full ? "1" : "0");
+    return `#/lineage?${query.toString()}`;
+  },
+};
+
+export const DEFAULT_DEPTH = 5;
