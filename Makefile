@@ -43,6 +43,8 @@ WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
 
 $(WEB)/node_modules/.installed: $(WEB)/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed to build the web UI: install Node.js 20.19+ with npm"; exit 1; }
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+		|| { echo "Node.js 20.19+ is needed to build the web UI (found $$(node --version))"; exit 1; }
 	cd $(WEB) && npm ci --no-audit --no-fund
 	@touch $@
 
