@@ -196,6 +196,30 @@ def test_selecting_net_amount_highlights_exactly_its_upstream_fields_with_labell
     screenshot(page, "graph-column-level")
 
 
+# every change under the graph area: the layout count on screen and how many field rows are drawn
+WATCH_FIELD_ROWS = """() => {
+    window.__fieldRows = [];
+    new MutationObserver(() => window.__fieldRows.push([
+        document.querySelector('[data-testid=graph]').getAttribute('data-layout-count'),
+        document.querySelectorAll('[data-testid=graph-field]').length,
+    ])).observe(document.querySelector('.graph-area'), {subtree: true, childList: true, attributes: true});
+}"""
+
+
+def test_turning_the_column_level_on_draws_fields_only_with_the_layout_that_has_room_for_them(page, events):
+    enriched = written(events, "orders", "enriched_orders")
+    page.goto(graph_url(f"dataset:{enriched[0]}:{enriched[1]}", depth=2))
+    wait_for_graph(page)
+    before = layout_count(page)
+    page.evaluate(WATCH_FIELD_ROWS)
+    page.locator("[data-testid=column-toggle]").check()
+    expect(page.locator("[data-testid=graph-field]").first).to_be_visible()
+    rows = page.evaluate("window.__fieldRows")
+    assert rows, "the page did not change"
+    early = [sample for sample in rows if sample[0] == str(before) and sample[1] > 0]
+    assert not early, f"field rows drawn on the table-level layout: {early[:3]}"
+
+
 def test_selecting_a_raw_input_field_highlights_every_column_computed_from_it(page, events, fields):
     enriched = written(events, "orders", "enriched_orders")
     raw_orders = next(name for output, sources in fields.inputs.items() if output[0] == enriched[1]

@@ -9,7 +9,8 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.web.events import dataset, run_events
-from tests.web.ui import graph_url, layout_count, wait_for_graph
+from tests.web.expected import field_id
+from tests.web.ui import field_edge, graph_url, layout_count, wait_for_graph
 
 ENRICHED = "outputs/enriched_orders"
 
@@ -82,4 +83,27 @@ def test_graph_gains_a_new_reader_and_its_output_without_a_reload(page, service,
     post([fail])
     expect(job_node).to_have_attribute("data-state", "FAILED")
     assert layout_count(page) == layouts, "a new run state must not lay the graph out again"
+    assert_not_reloaded(page)
+
+
+def test_graph_shows_new_column_lineage_of_a_dataset_in_view_without_a_relayout(page, post):
+    """A job runs again and its output's column lineage gains one input field: the column level shows the new
+    field edge, and the graph keeps its layout (no node, edge or field row changed)."""
+    source, target, job = "/data/web-tests/live/scores", "/data/web-tests/live/ranked", "live_demo.rank"
+    inputs = [dataset(source, ["player", "points"])]
+    post(run_events(job, inputs=inputs, outputs=[dataset(target, ["player", "rank"], lineage={
+        "player": [(source, "player", "DIRECT/IDENTITY")]})]))
+    page.goto(graph_url(f"dataset:file:{target}", depth=1, columns=True, poll=500))
+    wait_for_graph(page)
+    new_edge = field_edge(page, field_id((source, "points")), field_id((target, "rank")))
+    expect(field_edge(page, field_id((source, "player")), field_id((target, "player")))).to_have_count(1)
+    expect(new_edge).to_have_count(0)
+    layouts = layout_count(page)
+    mark_window(page)
+
+    post(run_events(job, inputs=inputs, outputs=[dataset(target, ["player", "rank"], lineage={
+        "player": [(source, "player", "DIRECT/IDENTITY")], "rank": [(source, "points", "INDIRECT/SORT")]})]))
+    expect(new_edge).to_have_count(1)
+    expect(new_edge).to_have_attribute("data-transformation", "INDIRECT/SORT")
+    assert layout_count(page) == layouts, "new column lineage on the same fields must not lay the graph out again"
     assert_not_reloaded(page)

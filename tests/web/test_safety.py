@@ -96,3 +96,27 @@ def test_graph_and_details_show_markup_in_names_as_text(page):
     expect(page.locator("[data-testid=run-history] [data-testid=run-row]")).to_have_count(1)
     expect(page.locator("main")).to_contain_text(EVIL_JOB)
     assert_nothing_injected(page)
+
+
+def test_a_field_name_with_colons_highlights_on_its_own_dataset(page, post):
+    """Field ids (`datasetField:<ns>:<dataset>:<field>`) cannot be split where names hold colons: field `k:v`
+    of `src` and field `v` of `src:k` have the same id. Selecting what `k:v` feeds marks `src`'s field only."""
+    src, twin, out = "/data/web-tests/colons/src", "/data/web-tests/colons/src:k", "/data/web-tests/colons/out"
+    post(run_events("colons.copy", inputs=[dataset(src, ["k:v", "plain"]), dataset(twin, ["v", "w"])],
+                    outputs=[dataset(out, ["to:1", "other"], lineage={
+                        "to:1": [(src, "k:v", "DIRECT/IDENTITY")], "other": [(twin, "w", "DIRECT/IDENTITY")]})]))
+    page.goto(graph_url(f"dataset:file:{out}", depth=1, columns=True))
+    wait_for_graph(page)
+    selected = page.locator(f'[data-testid=graph-node][data-node-id="dataset:file:{out}"] '
+                            f'[data-testid=graph-field][data-field-id="datasetField:file:{out}:to:1"]')
+    selected.click()
+    expect(selected).to_have_attribute("data-highlight", "selected")
+    marks = {(f["node"], f["id"]): f["mark"] for f in page.eval_on_selector_all(
+        "[data-testid=graph-field]", "els => els.map(e => ({node: e.closest('[data-testid=graph-node]')"
+        ".getAttribute('data-node-id'), id: e.getAttribute('data-field-id'),"
+        " mark: e.getAttribute('data-highlight')}))")}
+    same_id = f"datasetField:file:{src}:k:v"  # = f"datasetField:file:{twin}:v"
+    assert marks[(f"dataset:file:{src}", same_id)] == "upstream"
+    assert marks[(f"dataset:file:{twin}", same_id)] == ""
+    marked = {key for key, mark in marks.items() if mark}
+    assert marked == {(f"dataset:file:{out}", f"datasetField:file:{out}:to:1"), (f"dataset:file:{src}", same_id)}

@@ -9,8 +9,37 @@ export function datasetNodeId(namespace: string, name: string): string {
   return `dataset:${namespace}:${name}`;
 }
 
+/** The field id of Marquez and of the DOM (`data-field-id`): not parseable, as any of its parts may hold ":". */
 export function fieldId(namespace: string, dataset: string, field: string): string {
   return `datasetField:${namespace}:${dataset}:${field}`;
+}
+
+/** A field as its parts: what the graph keys fields by internally (ids are never split back into parts). */
+export interface FieldRef {
+  namespace: string;
+  dataset: string;
+  field: string;
+}
+
+/** The graph's internal key of a field: one to one with its parts, whatever characters they hold. */
+export function fieldKey(namespace: string, dataset: string, field: string): string {
+  return JSON.stringify([namespace, dataset, field]);
+}
+
+export function fieldOfKey(key: string): FieldRef {
+  const [namespace, dataset, field] = JSON.parse(key) as [string, string, string];
+  return { namespace, dataset, field };
+}
+
+/** The dataset node id (`dataset:<ns>:<name>`) of a field key. */
+export function datasetOfKey(key: string): string {
+  const { namespace, dataset } = fieldOfKey(key);
+  return datasetNodeId(namespace, dataset);
+}
+
+export function fieldIdOfKey(key: string): string {
+  const { namespace, dataset, field } = fieldOfKey(key);
+  return fieldId(namespace, dataset, field);
 }
 
 /** The last segment of a path-like dataset name: `/data/outputs/enriched_orders` -> `enriched_orders`. */

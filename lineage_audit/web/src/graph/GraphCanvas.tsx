@@ -1,6 +1,7 @@
 // The graph as SVG: node edges, nodes, field edges (column level), zoom and pan, and the measurements the
 // browser tests read (data-render-ms: from the start of a layout to the frame after it is on screen).
 import { memo, useEffect, useLayoutEffect, useMemo, useRef } from "react";
+import { datasetOfKey, fieldKey } from "../names";
 import { edgeHighlight, type ColumnGraph, type FieldEdge, type Highlight } from "./columns";
 import { boxToBox, fieldCurve, fieldRowY, smoothPath } from "./geometry";
 import { edgeKey, type Layout } from "./layout";
@@ -51,7 +52,7 @@ const NodeEdges = memo(function NodeEdges({ model, layout, selected }: {
   );
 });
 
-/** Where each listed field's row is: its x at the left and right end, and y. */
+/** Where each listed field's row is (by field key): its x at the left and right end, and y. */
 function fieldAnchors(model: GraphModel, layout: Layout, fieldNames: Map<string, string[]>) {
   const anchors = new Map<string, { left: number; right: number; y: number }>();
   for (const [nodeId, names] of fieldNames) {
@@ -59,7 +60,7 @@ function fieldAnchors(model: GraphModel, layout: Layout, fieldNames: Map<string,
     const node = model.byId.get(nodeId);
     if (!box || !node) continue;
     names.forEach((name, i) => {
-      anchors.set(`datasetField:${node.namespace}:${node.name}:${name}`,
+      anchors.set(fieldKey(node.namespace, node.name, name),
         { left: box.x, right: box.x + box.width, y: fieldRowY(box, i) });
     });
   }
@@ -110,7 +111,7 @@ const FieldEdges = memo(function FieldEdges({ model, layout, columns, fieldNames
         const place = places.get(edge)!;
         const hl = marks ? edgeHighlight(edge, marks) : null;
         return (
-          <g key={edgeKey(edge.from, edge.to)} data-testid="field-edge" data-from={edge.from} data-to={edge.to}
+          <g key={edgeKey(edge.from, edge.to)} data-testid="field-edge" data-from={edge.fromId} data-to={edge.toId}
             data-transformation={edge.transformation} data-masking={edge.masking ? "true" : "false"}
             className={`field-edge${hl ? ` hl-${hl}` : ""}${edge.masking ? " masked" : ""}`}>
             <path d={fieldCurve(a.right, a.y, b.left, b.y)} />
@@ -159,7 +160,7 @@ function GraphCanvasInner(props: CanvasProps) {
 
   const markedNodes = useMemo(() => {
     const ids = new Set<string>();
-    if (marks) for (const id of marks.keys()) ids.add(`dataset:${id.slice("datasetField:".length, id.lastIndexOf(":"))}`);
+    if (marks) for (const key of marks.keys()) ids.add(datasetOfKey(key));
     return ids;
   }, [marks]);
 
@@ -167,8 +168,17 @@ function GraphCanvasInner(props: CanvasProps) {
     if (zoom.wasDrag()) return;
     const target = event.target as Element;
     const field = target.closest("[data-field-id]");
-    if (field) return props.onSelectField(field.getAttribute("data-field-id")!);
     const node = target.closest("[data-node-id]");
+    if (field) {
+      // the field's parts from its node (its id alone cannot be split: names may hold ":")
+      const owner = model.byId.get(node?.getAttribute("data-node-id") ?? "");
+      const prefix = owner ? `datasetField:${owner.namespace}:${owner.name}:` : null;
+      const id = field.getAttribute("data-field-id") ?? "";
+      if (owner && prefix && id.startsWith(prefix)) {
+        props.onSelectField(fieldKey(owner.namespace, owner.name, id.slice(prefix.length)));
+      }
+      return;
+    }
     props.onSelectNode(node ? node.getAttribute("data-node-id") : null);
   };
   const onDoubleClick = (event: React.MouseEvent) => {

@@ -1,9 +1,9 @@
 // One node of the graph: a job (pill, coloured by its latest run state) or a dataset (table card, with its
 // fields listed when the column level is on). Names are always text nodes: React escapes them.
 import { memo } from "react";
-import { fieldId } from "../names";
+import { fieldId, fieldKey } from "../names";
 import type { Highlight } from "./columns";
-import { fitText, fitTextEnd } from "./geometry";
+import { fitText, fitTextStart, textWidth, type TextStyle } from "./textFit";
 import { DATASET_SIZE, FIELD_ROW, type Box } from "./layout";
 import type { GraphNode } from "./model";
 
@@ -13,22 +13,33 @@ interface NodeProps {
   selected: boolean;
   /** field names listed (column level on), or null */
   fieldNames: string[] | null;
-  /** highlight of each field of this node, when a field is selected */
+  /** highlight of fields by field key (this node's among them), when a field is selected */
   marks: Map<string, Highlight> | null;
   focused: boolean; // the node the graph is centred on
 }
 
+// as .node-label, .node-sub, .field-name and .field-type in styles.css
+const LABEL: TextStyle = { size: 13, weight: 600 };
+const SUB: TextStyle = { size: 11 };
+const FIELD_NAME: TextStyle = { size: 11.5, mono: true };
+const FIELD_TYPE: TextStyle = { size: 10.5 };
+const RIGHT_PAD = 10;
+
 function JobShape({ node, box }: { node: GraphNode; box: Box }) {
+  const sub = node.state ? `${node.state.toLowerCase()} · ${node.sublabel}` : node.sublabel;
+  const room = box.width - 38 - 14; // clear of the pill's round right end
   const state = node.state ? node.state.toLowerCase() : "none";
   return (
     <>
       <rect className="node-body" width={box.width} height={box.height} rx={box.height / 2} />
       <circle className={`state-dot state-${state}`} cx={22} cy={box.height / 2} r={8} />
       <text className="node-label" x={38} y={21}>
-        {fitText(node.label, box.width - 50, 13)}
+        <title>{node.name}</title>
+        {fitText(node.label, room, LABEL)}
       </text>
       <text className="node-sub" x={38} y={37}>
-        {fitText(node.state ? `${node.state.toLowerCase()} · ${node.sublabel}` : node.sublabel, box.width - 52, 11)}
+        <title>{sub}</title>
+        {fitText(sub, room, SUB)}
       </text>
     </>
   );
@@ -44,10 +55,13 @@ function DatasetShape({ node, box }: { node: GraphNode; box: Box }) {
         <line x1={0} y1={13.5} x2={16} y2={13.5} />
       </g>
       <text className="node-label" x={34} y={20}>
-        {fitText(node.label, box.width - 44, 13)}
+        <title>{node.name}</title>
+        {fitText(node.label, box.width - 34 - RIGHT_PAD, LABEL)}
       </text>
       <text className="node-sub" x={34} y={36}>
-        {fitTextEnd(node.sublabel, box.width - 44, 11)}
+        <title>{node.name}</title>
+        {/* a folder keeps its end (the part that tells), a namespace its start */}
+        {(node.sublabel === node.namespace ? fitText : fitTextStart)(node.sublabel, box.width - 34 - RIGHT_PAD, SUB)}
       </text>
     </>
   );
@@ -57,22 +71,22 @@ function FieldRows({ node, box, names, marks }: {
   node: GraphNode; box: Box; names: string[]; marks: Map<string, Highlight> | null;
 }) {
   const types = new Map(node.fields.map((f) => [f.name, f.type ?? ""]));
+  const nameRoom = (type: string) => box.width - 12 - RIGHT_PAD - (type ? textWidth(type, FIELD_TYPE) + 8 : 0);
   return (
     <g className="fields">
       <line className="fields-rule" x1={0} x2={box.width} y1={DATASET_SIZE.height - 2} y2={DATASET_SIZE.height - 2} />
       {names.map((name, i) => {
         const id = fieldId(node.namespace, node.name, name);
-        const mark = marks?.get(id) ?? "";
+        const mark = marks?.get(fieldKey(node.namespace, node.name, name)) ?? "";
+        const type = fitText(types.get(name) ?? "", 62, FIELD_TYPE);
         return (
           <g key={name} data-testid="graph-field" data-field-id={id} data-highlight={mark}
             className={`field${mark ? ` hl-${mark}` : ""}`}
             transform={`translate(0,${DATASET_SIZE.height + i * FIELD_ROW})`}>
             <title>{`${name}${types.get(name) ? ` (${types.get(name)})` : ""}`}</title>
             <rect className="field-row" x={2} width={box.width - 4} height={FIELD_ROW - 2} rx={3} />
-            <text className="field-name" x={12} y={14}>{fitText(name, box.width - 80, 11.5)}</text>
-            <text className="field-type" x={box.width - 10} y={14} textAnchor="end">
-              {fitText(types.get(name) ?? "", 60, 10.5)}
-            </text>
+            <text className="field-name" x={12} y={14}>{fitText(name, nameRoom(type), FIELD_NAME)}</text>
+            <text className="field-type" x={box.width - RIGHT_PAD} y={14} textAnchor="end">{type}</text>
           </g>
         );
       })}

@@ -3,7 +3,7 @@
 import { paths } from "../api";
 import { StateBadge } from "../components/StateBadge";
 import { errorOfRun, sourceLocation } from "../components/runs";
-import { formatDuration, formatTime, shortDatasetName } from "../names";
+import { fieldIdOfKey, fieldOfKey, formatDuration, formatTime, shortDatasetName } from "../names";
 import { usePolled } from "../poll";
 import { hrefs } from "../router";
 import type { Job } from "../types";
@@ -15,7 +15,7 @@ interface PanelProps {
   model: GraphModel | null;
   root: string;
   selectedNode: string | null;
-  selectedField: string | null;
+  selectedField: string | null; // a field key
   columns: ColumnGraph | null;
   marks: Map<string, Highlight> | null;
   onSelectField: (id: string) => void;
@@ -154,18 +154,12 @@ function DatasetFields({ node }: { node: GraphNode }) {
   );
 }
 
-function splitField(id: string): { dataset: string; field: string } {
-  const body = id.slice("datasetField:".length);
-  const at = body.lastIndexOf(":");
-  const datasetPart = body.slice(0, at);
-  return { dataset: datasetPart.slice(datasetPart.indexOf(":") + 1), field: body.slice(at + 1) };
-}
-
+/** A field (by its key) as a link that selects it. */
 function FieldLink({ id, onSelect, note }: { id: string; onSelect: (id: string) => void; note?: string }) {
-  const { dataset, field } = splitField(id);
+  const { dataset, field } = fieldOfKey(id);
   return (
     <li>
-      <button type="button" className="link-button" title={id} onClick={() => onSelect(id)}>
+      <button type="button" className="link-button" title={fieldIdOfKey(id)} onClick={() => onSelect(id)}>
         {shortDatasetName(dataset)}.{field}
       </button>
       {note && <span className="muted"> {note}</span>}
@@ -180,7 +174,7 @@ function edgeNote(edge: FieldEdge): string {
 function FieldDetails({ id, columns, marks, onSelect }: {
   id: string; columns: ColumnGraph; marks: Map<string, Highlight> | null; onSelect: (id: string) => void;
 }) {
-  const { dataset, field } = splitField(id);
+  const { dataset, field } = fieldOfKey(id);
   const inputs = columns.into.get(id) ?? [];
   const outputs = columns.outOf.get(id) ?? [];
   const upstream = [...(marks ?? [])].filter(([, mark]) => mark === "upstream").map(([f]) => f);

@@ -5,13 +5,18 @@
 // Loading avoids one request per dataset on big graphs: with many datasets in view, the namespaces' dataset
 // lists (which carry each dataset's columnLineage) are read a page at a time instead.
 import { fetchJson, paths } from "../api";
-import { fieldId, transformationLabel } from "../names";
+import { datasetNodeId, fieldId, fieldKey, fieldOfKey, transformationLabel } from "../names";
 import type { ColumnLineage, ColumnNode, Dataset, InputField } from "../types";
 import type { GraphModel } from "./model";
 
+// Fields are keyed by `fieldKey` (namespace, dataset, field) throughout: Marquez's field ids
+// (`datasetField:<ns>:<dataset>:<field>`) cannot be split back, since names may hold colons; they are
+// only made for the DOM.
 export interface FieldEdge {
-  from: string; // input field id
-  to: string; // output field id
+  from: string; // input field key
+  to: string; // output field key
+  fromId: string; // their field ids (data-from, data-to)
+  toId: string;
   transformation: string; // e.g. DIRECT/IDENTITY; several joined with ", "
   masking: boolean;
   description: string;
@@ -34,11 +39,11 @@ const MAX_PAGES = 20; // per namespace; datasets still missing after that are as
 /** Edges of one dataset's column lineage: its fields with their input fields. */
 function edgesOf(namespace: string, dataset: string, lineage: ColumnLineage[]): FieldEdge[] {
   return lineage.flatMap((column) =>
-    column.inputFields.map((input) => fieldEdge(input, fieldId(namespace, dataset, column.name))),
+    column.inputFields.map((input) => fieldEdge(input, namespace, dataset, column.name)),
   );
 }
 
-function fieldEdge(input: InputField, to: string): FieldEdge {
+function fieldEdge(input: InputField, namespace: string, dataset: string, field: string): FieldEdge {
   const seen = new Set<string>();
   const labels: string[] = [];
   let masking = false;
@@ -51,7 +56,8 @@ function fieldEdge(input: InputField, to: string): FieldEdge {
   if (!labels.length) labels.push(transformationLabel(input.transformationType, null));
   const description = (input.transformations ?? []).map((t) => t.description).filter(Boolean).join("; ");
   return {
-    from: fieldId(input.namespace, input.dataset, input.field), to,
+    from: fieldKey(input.namespace, input.dataset, input.field), to: fieldKey(namespace, dataset, field),
+    fromId: fieldId(input.namespace, input.dataset, input.field), toId: fieldId(namespace, dataset, field),
     transformation: labels.join(", "), masking, description,
   };
 }
@@ -61,7 +67,7 @@ async function columnLineageOfOne(namespace: string, name: string): Promise<Fiel
     paths.columnLineage(`dataset:${namespace}:${name}`, 1, false),
   );
   const own = answer.graph.filter((n) => n.data.namespace === namespace && n.data.dataset === name);
-  return own.flatMap((n) => n.data.inputFields.map((input) => fieldEdge(input, n.id)));
+  return own.flatMap((n) => n.data.inputFields.map((input) => fieldEdge(input, namespace, name, n.data.field)));
 }
 
 async function columnLineageOfNamespace(namespace: string, wanted: Set<string>): Promise<[FieldEdge[], string[]]> {
@@ -110,31 +116,23 @@ export async function loadColumnGraph(model: GraphModel): Promise<ColumnGraph> {
 
 function indexColumnGraph(model: GraphModel, edges: FieldEdge[]): ColumnGraph {
   const inView = new Set(model.nodes.flatMap((n) => (n.kind === "DATASET" ? [n.id] : [])));
-  const known = new Set(model.nodes.flatMap((n) => n.fields.map((f) => fieldId(n.namespace, n.name, f.name))));
+  const known = new Set(model.nodes.flatMap((n) => n.fields.map((f) => fieldKey(n.namespace, n.name, f.name))));
   const extraFields = new Map<string, string[]>();
   const into = new Map<string, FieldEdge[]>();
   const outOf = new Map<string, FieldEdge[]>();
   for (const edge of edges) {
-    for (const id of [edge.from, edge.to]) {
-      const [datasetNode, field] = splitFieldId(id, model);
-      if (datasetNode && inView.has(datasetNode) && !known.has(id)) {
-        known.add(id);
-        (extraFields.get(datasetNode) ?? extraFields.set(datasetNode, []).get(datasetNode)!).push(field);
-      }
+    for (const key of [edge.from, edge.to]) {
+      if (known.has(key)) continue;
+      const { namespace, dataset, field } = fieldOfKey(key);
+      const datasetNode = datasetNodeId(namespace, dataset);
+      if (!inView.has(datasetNode)) continue;
+      known.add(key);
+      (extraFields.get(datasetNode) ?? extraFields.set(datasetNode, []).get(datasetNode)!).push(field);
     }
     (into.get(edge.to) ?? into.set(edge.to, []).get(edge.to)!).push(edge);
     (outOf.get(edge.from) ?? outOf.set(edge.from, []).get(edge.from)!).push(edge);
   }
   return { edges, extraFields, into, outOf };
-}
-
-/** The dataset node id and field name of a field id, for datasets in view (names may hold colons). */
-function splitFieldId(id: string, model: GraphModel): [string | null, string] {
-  for (let at = id.lastIndexOf(":"); at > 0; at = id.lastIndexOf(":", at - 1)) {
-    const dataset = `dataset:${id.slice("datasetField:".length, at)}`;
-    if (model.byId.has(dataset)) return [dataset, id.slice(at + 1)];
-  }
-  return [null, ""];
 }
 
 /** The selected field, every field it is computed from (transitively) and every field computed from it. */

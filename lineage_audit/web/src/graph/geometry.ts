@@ -28,15 +28,3 @@ export function fieldCurve(x0: number, y0: number, x1: number, y1: number): stri
   const dx = Math.max(40, Math.abs(x1 - x0) / 2);
   return `M${x0},${y0} C${x0 + dx},${y0} ${x1 - dx},${y1} ${x1},${y1}`;
 }
-
-/** `text` cut to about `width` pixels of a `fontPx` sans-serif font, with an ellipsis when cut. */
-export function fitText(text: string, width: number, fontPx: number): string {
-  const max = Math.max(3, Math.floor(width / (fontPx * 0.58)));
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-/** `text` cut at its start to about `width` pixels: the end of a path is the part that tells. */
-export function fitTextEnd(text: string, width: number, fontPx: number): string {
-  const max = Math.max(3, Math.floor(width / (fontPx * 0.58)));
-  return text.length <= max ? text : `…${text.slice(text.length - max + 1)}`;
-}

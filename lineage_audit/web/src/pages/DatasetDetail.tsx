@@ -5,7 +5,7 @@ import { paths } from "../api";
 import { FacetList } from "../components/JsonView";
 import { StateBadge } from "../components/StateBadge";
 import {
-  datasetNodeId, fieldId, formatTime, jobNodeId, shortDatasetName, transformationLabel,
+  datasetNodeId, fieldKey, formatTime, jobNodeId, shortDatasetName, transformationLabel,
 } from "../names";
 import { usePolled } from "../poll";
 import { hrefs } from "../router";
@@ -105,7 +105,7 @@ function ColumnLineageTable({ dataset }: { dataset: Dataset }) {
         {rows.map(({ column, input }) => {
           const labels = [...new Set(input.transformations.map((t) => transformationLabel(t.type, t.subtype)))];
           const masked = input.transformations.some((t) => Boolean(t.masking));
-          const key = `${column}>${fieldId(input.namespace, input.dataset, input.field)}`;
+          const key = JSON.stringify([column, fieldKey(input.namespace, input.dataset, input.field)]);
           return (
             <tr key={key}>
               <td><code>{column}</code></td>

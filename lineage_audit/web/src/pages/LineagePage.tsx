@@ -1,6 +1,6 @@
 // The lineage graph of a job or dataset: `#/lineage?node=&depth=&columns=&full=`. Jobs and datasets, the
 // column level as a toggle in the same graph, a side panel that never moves the graph, live by polling.
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { paths } from "../api";
 import { fieldClosure, loadColumnGraph, type ColumnGraph } from "../graph/columns";
 import { GraphCanvas } from "../graph/GraphCanvas";
@@ -29,29 +29,38 @@ function optionsOf(route: Route): GraphOptions {
   };
 }
 
-/** The column lineage of the graph in view, loaded when the column level is on, again when nodes change. */
-function useColumnGraph(model: GraphModel | null, on: boolean) {
-  const [loaded, setLoaded] = useState<{ key: string; graph: ColumnGraph } | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const key = model?.structureKey ?? "";
+/**
+ * The column lineage of the graph in view while the column level is on: loaded for each new set of nodes and
+ * edges, and again whenever the lineage was re-read after new events (`version`), since an existing dataset
+ * may have gained column lineage. One load at a time; a load that ends behind the graph is followed by the next.
+ */
+function useColumnGraph(model: GraphModel | null, on: boolean, version: number) {
+  const [loaded, setLoaded] = useState<{ tag: string; structure: string; graph: ColumnGraph } | null>(null);
+  const [failed, setFailed] = useState<{ tag: string; message: string } | null>(null);
+  const loading = useRef(false);
+  const structure = model?.structureKey ?? "";
+  const tag = `${version}@${structure}`;
   useEffect(() => {
-    if (!on || !model || loaded?.key === key) return;
-    let live = true;
+    if (!on || !model || loaded?.tag === tag || failed?.tag === tag || loading.current) return;
+    loading.current = true;
     loadColumnGraph(model).then(
       (graph) => {
-        if (!live) return;
-        setLoaded({ key, graph });
-        setError(null);
+        loading.current = false;
+        setLoaded({ tag, structure, graph });
+        setFailed(null);
       },
       (failure: unknown) => {
-        if (live) setError(`column lineage: ${String(failure)}`);
+        loading.current = false;
+        setFailed({ tag, message: `column lineage: ${String(failure)}` });
       },
     );
-    return () => {
-      live = false;
-    };
-  }, [on, key]); // the model matters only through its key
-  return { graph: on ? (loaded?.graph ?? null) : null, current: loaded?.key === key, error };
+  }, [on, tag, loaded, failed]); // the model matters only through its structure, in the tag
+  return {
+    graph: on ? (loaded?.graph ?? null) : null,
+    last: loaded?.graph ?? null, // also when off: what the last column-level picture showed
+    current: loaded?.structure === structure, // loaded for these nodes and edges (maybe before a re-read)
+    error: on && failed?.tag === tag ? failed.message : null,
+  };
 }
 
 /** Field rows of each dataset node: its schema, then fields only column lineage names. */
@@ -80,11 +89,12 @@ export function LineagePage({ route }: { route: Route }) {
     () => (lineage.data ? buildModel(lineage.data.graph, node, full) : null),
     [lineage.data, node, full],
   );
-  const columnData = useColumnGraph(model, columns);
+  const columnData = useColumnGraph(model, columns, lineage.version);
   const rows = useMemo(() => fieldRows(model, columnData.graph), [model, columnData.graph]);
-  const waiting = columns && !columnData.current;
+  const waiting = columns && !columnData.current && !columnData.error; // for the rows to lay out
   const fitKey = `${node}|${depth}|${full}|${columns}`;
-  const { placed, layoutCount, error: layoutError } = useGraphLayout(model, columns ? rows : null, waiting, fitKey);
+  const layout = useGraphLayout(model, columns ? rows : null, waiting, fitKey);
+  const { placed, layoutCount, error: layoutError } = layout;
 
   const [selectedNode, setSelectedNode] = useState<string | null>(null);
   const [selectedField, setSelectedField] = useState<string | null>(null);
@@ -125,11 +135,17 @@ export function LineagePage({ route }: { route: Route }) {
           {failure && <p className="error-box">Could not load the graph: {failure}</p>}
           {(layoutError || columnData.error) && <p className="error-box">{layoutError ?? columnData.error}</p>}
           {lineage.error && lineage.data && <p className="stale-note">Live updates paused: {lineage.error.message}</p>}
+          {placed && layout.pending && (
+            <p className="graph-busy" data-testid="graph-busy" role="status">
+              {waiting ? "loading column lineage…" : "laying out…"}
+            </p>
+          )}
           {/* the last layout of this node's graph: kept on screen while a poll, the depth or the column level
               brings the next one; the graph of another node waits for its own */}
           {model && placed && placed.fitKey.startsWith(`${node}|`) ? (
             <GraphCanvas model={model} placed={placed} layoutCount={layoutCount} root={node}
-              selectedNode={selectedNode} columns={columnData.graph} fieldNames={columns ? rows : null}
+              selectedNode={selectedNode} columns={layout.fieldNames ? columnData.last : null}
+              fieldNames={layout.fieldNames}
               marks={marks} onSelectNode={selectNode} onSelectField={selectField} onOpenNode={openNode}
               centerRequest={centerRequest} />
           ) : (

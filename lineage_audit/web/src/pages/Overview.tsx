@@ -1,5 +1,6 @@
 // The overview: namespaces with their counts, recent runs (failed first), and lineage events per hour.
 import { paths } from "../api";
+import { BreakableName } from "../components/BreakableName";
 import { StateBadge } from "../components/StateBadge";
 import { failedFirst } from "../components/runs";
 import { durationBetween, formatDuration, formatTime, jobNodeId, shortJobName } from "../names";
@@ -86,35 +87,42 @@ function RecentRuns() {
   const events = usePolled<{ events: LineageEvent[] }>(paths.events(RECENT_EVENTS));
   const runs = events.data ? recentRuns(events.data.events) : [];
   return (
-    <table className="table" data-testid="recent-runs">
-      <thead>
-        <tr><th>State</th><th>Job</th><th>Started</th><th>Duration</th><th>Error</th></tr>
-      </thead>
-      <tbody>
-        {runs.map((run) => (
-          <tr key={run.runId} data-testid="run-row" data-state={run.state}>
-            <td><StateBadge state={run.state} /></td>
-            <td className="name-cell">
-              {run.parent && <span className="muted">{run.parent} › </span>}
-              <a href={hrefs.job(run.namespace, run.job)} title={`${run.namespace}:${run.job}`}>
-                {shortJobName(run.job, run.parent)}
-              </a>
-              <a className="row-link" href={hrefs.lineage(jobNodeId(run.namespace, run.job))}>graph</a>
-            </td>
-            <td className="nowrap">{formatTime(run.startedAt ?? run.time)}</td>
-            <td>{formatDuration(durationBetween(run.startedAt, run.endedAt))}</td>
-            <td className="error-cell">{run.error ?? ""}</td>
-          </tr>
-        ))}
-        {!runs.length && (
-          <tr>
-            <td colSpan={5} className={events.error ? "error-cell" : "muted"}>
-              {events.error ? events.error.message : events.loading ? "Loading…" : "No runs yet."}
-            </td>
-          </tr>
-        )}
-      </tbody>
-    </table>
+    <div className="table-scroll">
+      <table className="table" data-testid="recent-runs">
+        <thead>
+          <tr><th>State</th><th>Job</th><th>Started</th><th>Duration</th><th>Error</th></tr>
+        </thead>
+        <tbody>
+          {runs.map((run) => (
+            <tr key={run.runId} data-testid="run-row" data-state={run.state}>
+              <td><StateBadge state={run.state} /></td>
+              <td className="name-cell job-cell">
+                <div className="job-name">
+                  {run.parent && <span className="muted"><BreakableName name={run.parent} /> › </span>}
+                  <a href={hrefs.job(run.namespace, run.job)} title={`${run.namespace}:${run.job}`}>
+                    <BreakableName name={shortJobName(run.job, run.parent)} />
+                  </a>{" "}
+                  <a className="row-link" href={hrefs.lineage(jobNodeId(run.namespace, run.job))}>graph</a>
+                </div>
+              </td>
+              <td className="nowrap">{formatTime(run.startedAt ?? run.time)}</td>
+              <td className="nowrap">{formatDuration(durationBetween(run.startedAt, run.endedAt))}</td>
+              <td className="error-cell">
+                {/* long errors are cut to a few lines: the whole text on hover, and on the job's page */}
+                {run.error && <div className="error-text" title={run.error}>{run.error}</div>}
+              </td>
+            </tr>
+          ))}
+          {!runs.length && (
+            <tr>
+              <td colSpan={5} className={events.error ? "error-cell" : "muted"}>
+                {events.error ? events.error.message : events.loading ? "Loading…" : "No runs yet."}
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
