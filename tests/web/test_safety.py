@@ -120,3 +120,18 @@ def test_a_field_name_with_colons_highlights_on_its_own_dataset(page, post):
     assert marks[(f"dataset:file:{twin}", same_id)] == ""
     marked = {key for key, mark in marks.items() if mark}
     assert marked == {(f"dataset:file:{out}", f"datasetField:file:{out}:to:1"), (f"dataset:file:{src}", same_id)}
+
+
+def test_search_takes_what_the_user_types_literally(page, post):
+    # the API reads q as a LIKE pattern (as Marquez does): "_" and "%" typed in the box must not be wildcards
+    post(run_events("web_tests.like_wildcards", inputs=[dataset(SOURCE, ["a"])],
+                    outputs=[dataset("/data/web-tests/rate_a_b", ["a"]), dataset("/data/web-tests/rate_axb", ["a"]),
+                             dataset("/data/web-tests/share_100%", ["a"]), dataset("/data/web-tests/share_1000", ["a"])]))
+    page.goto("/#/")
+    box = page.locator("[data-testid=global-search]")
+    rows = page.locator("[data-testid=search-row]")
+    for typed, found in (("rate_a_b", "/data/web-tests/rate_a_b"), ("share_100%", "/data/web-tests/share_100%")):
+        box.fill(typed)
+        box.press("Enter")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_have_attribute("data-name", found)

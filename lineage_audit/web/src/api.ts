@@ -70,6 +70,11 @@ function errorMessage(status: number, body: string): string {
 const enc = encodeURIComponent;
 
 /** Paths of the API routes the UI reads, relative to /api/v1. */
+/** ``text`` as a LIKE pattern matching itself: ``%``, ``_`` and the escape character escaped. */
+export function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 export const paths = {
   namespaces: () => "/namespaces?limit=1000",
   jobsIn: (ns: string, limit = 1000, offset = 0) => `/namespaces/${enc(ns)}/jobs?limit=${limit}&offset=${offset}`,
@@ -83,7 +88,8 @@ export const paths = {
   lineage: (nodeId: string, depth: number) => `/lineage?nodeId=${enc(nodeId)}&depth=${depth}`,
   columnLineage: (nodeId: string, depth: number, withDownstream: boolean) =>
     `/column-lineage?nodeId=${enc(nodeId)}&depth=${depth}&withDownstream=${withDownstream}`,
-  search: (q: string, limit = 100) => `/search?q=${enc(q)}&limit=${limit}`,
+  // The API reads q as a LIKE pattern (as Marquez does); what a user types is meant literally.
+  search: (q: string, limit = 100) => `/search?q=${enc(likeLiteral(q))}&limit=${limit}`,
   events: (limit: number) => `/events/lineage?limit=${limit}`,
   eventStats: () => "/stats/lineage-events?period=DAY",
 };
