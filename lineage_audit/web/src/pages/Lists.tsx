@@ -27,11 +27,22 @@ function usePerNamespace<T>(listPath: (ns: string) => string) {
   return { lists: lists.data, error: namespaces.error ?? lists.error, loading: namespaces.loading || lists.loading };
 }
 
-function ListStatus({ shown, total, loading, error }: {
-  shown: number; total: number; loading: boolean; error?: Error;
+function ListStatus({ shown, total, stored, loading, error }: {
+  shown: number; total: number; stored: number; loading: boolean; error?: Error;
 }) {
   if (error && !total) return <p className="error-box">{error.message}</p>;
-  return <p className="muted">{loading && !total ? "Loading…" : `${shown} of ${total}`}</p>;
+  if (loading && !total) return <p className="muted">Loading…</p>;
+  // a namespace holding more than LIST_LIMIT: say so, rather than let the list pass for complete
+  const more = stored > total
+    ? ` (the first ${LIST_LIMIT.toLocaleString()} of each namespace, ${total.toLocaleString()} of `
+      + `${stored.toLocaleString()}: the search box finds the others)`
+    : "";
+  return <p className="muted" data-testid="list-status">{`${shown} of ${total}${more}`}</p>;
+}
+
+/** How many the service holds, across the namespaces (totalCount of each list). */
+function storedCount(lists: { totalCount: number }[] | null | undefined): number {
+  return (lists ?? []).reduce((sum, l) => sum + l.totalCount, 0);
 }
 
 export function JobsList() {
@@ -47,7 +58,8 @@ export function JobsList() {
         <h1>Jobs</h1>
         {filter}
       </div>
-      <ListStatus shown={shown.length} total={jobs.length} loading={loading} error={error} />
+      <ListStatus shown={shown.length} total={jobs.length} stored={storedCount(lists)} loading={loading}
+        error={error} />
       <table className="table">
         <thead>
           <tr><th>Job</th><th>Namespace</th><th>Latest run</th><th>Started</th><th>Duration</th><th /></tr>
@@ -85,7 +97,8 @@ export function DatasetsList() {
         <h1>Datasets</h1>
         {filter}
       </div>
-      <ListStatus shown={shown.length} total={datasets.length} loading={loading} error={error} />
+      <ListStatus shown={shown.length} total={datasets.length} stored={storedCount(lists)} loading={loading}
+        error={error} />
       <table className="table">
         <thead>
           <tr><th>Dataset</th><th>Namespace</th><th>Fields</th><th>Updated</th><th /></tr>
