@@ -4,17 +4,42 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
 from pathlib import Path
 
 import pytest
+import yaml
 
-from lineage_audit.config import Catalog, load_catalog
+from lineage_audit.config import CONF_DIR_ENV, PROJECT_ROOT, Catalog, load_catalog
 from lineage_audit.runner import JOBS
 from lineage_audit.sample_data import generate
 from lineage_audit.spark import build_session
 from tests.pipeline import PIPELINE_SCALE, run_cli
 
 TEST_SCALE = 0.02  # a few hundred to a thousand rows per table: every defect still appears
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lineage_server_nobody_listens_on(tmp_path_factory):
+    """The jobs the tests run send their events to a port where nothing listens, so capture spools them.
+
+    Never to the configured one: ``make run`` leaves the user's lineage service running on port 5000,
+    whose store would fill with the tests' runs and whose answers would leave the tests' spool empty.
+    The tests' subprocesses read ``conf/`` from a copy (``LINEAGE_AUDIT_CONF_DIR``) that differs in the
+    transport URL alone.
+    """
+    conf = tmp_path_factory.mktemp("conf")
+    shutil.copytree(PROJECT_ROOT / "conf", conf, dirs_exist_ok=True)
+    with socket.socket() as probe:  # a port free now; nothing of the tests' listens on it later
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = yaml.safe_load((conf / "openlineage.yml").read_text())
+    settings["transport"]["url"] = f"http://127.0.0.1:{port}"
+    (conf / "openlineage.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CONF_DIR_ENV, str(conf))
+        yield conf
 
 
 @pytest.fixture(scope="session")
