@@ -77,18 +77,23 @@ function labelLines(edge: FieldEdge): string[] {
 
 const LINE = 10.5;
 
-/** Label places: beside the output field's row, the labels of one field's inputs stacked in their order. */
+// More label lines than this beside one field's row overlap the neighbouring rows' labels.
+const ROOMY_LINES = 2;
+
+/** Label places: beside the output field's row, the labels of one field's inputs stacked in their order;
+ * ``crowded`` when the stack is taller than the row, so it shows only when its edges are highlighted. */
 function labelPlaces(drawn: FieldEdge[], anchors: Map<string, { left: number; right: number; y: number }>) {
   const byTarget = new Map<string, FieldEdge[]>();
   for (const edge of drawn) (byTarget.get(edge.to) ?? byTarget.set(edge.to, []).get(edge.to)!).push(edge);
-  const places = new Map<FieldEdge, { x: number; y: number; lines: string[] }>();
+  const places = new Map<FieldEdge, { x: number; y: number; lines: string[]; crowded: boolean }>();
   for (const [target, edges] of byTarget) {
     const b = anchors.get(target)!;
     edges.sort((p, q) => anchors.get(p.from)!.y - anchors.get(q.from)!.y);
     const lines = edges.map(labelLines);
+    const crowded = lines.flat().length > ROOMY_LINES;
     let y = b.y + 3.5 - ((lines.flat().length - 1) * LINE) / 2;
     edges.forEach((edge, i) => {
-      places.set(edge, { x: b.left - 8, y, lines: lines[i] });
+      places.set(edge, { x: b.left - 8, y, lines: lines[i], crowded });
       y += lines[i].length * LINE;
     });
   }
@@ -113,7 +118,8 @@ const FieldEdges = memo(function FieldEdges({ model, layout, columns, fieldNames
         return (
           <g key={edgeKey(edge.from, edge.to)} data-testid="field-edge" data-from={edge.fromId} data-to={edge.toId}
             data-transformation={edge.transformation} data-masking={edge.masking ? "true" : "false"}
-            className={`field-edge${hl ? ` hl-${hl}` : ""}${edge.masking ? " masked" : ""}`}>
+            className={`field-edge${hl ? ` hl-${hl}` : ""}${edge.masking ? " masked" : ""}${
+              place.crowded ? " crowded" : ""}`}>
             <path d={fieldCurve(a.right, a.y, b.left, b.y)} />
             <text x={place.x} y={place.y} textAnchor="end">
               {place.lines.map((line, i) => <tspan key={line} x={place.x} dy={i ? LINE : 0}>{line}</tspan>)}
