@@ -133,3 +133,20 @@ def test_dataset_page_shows_versions_and_the_schema_difference(page, post):
     assert "tier" in changes["added"] and "segment" in changes["removed"]
     assert re.search(r"score\W+double\W+decimal\(18,2\)", changes["type"]), changes["type"]
     expect(diff).not_to_contain_text("customer_id")  # unchanged
+
+
+def test_an_application_job_lists_the_jobs_it_ran_and_where_its_code_is(page, pipeline_events):
+    events = two_job_events(pipeline_events)
+    children = {e["job"]["name"] for e in events
+                if e["run"]["facets"].get("parent", {}).get("job", {}).get("name") == "orders"}
+    assert len(children) >= 2  # enriched_orders, order_summary, the rejects
+    page.goto(detail_url("job", JOB_NAMESPACE, "orders"))
+    rows = page.locator("[data-testid=child-job-row]")
+    expect(rows).to_have_count(len(children))
+    assert {a["data-name"] for a in attributes(page, "[data-testid=child-job-row]", "data-name")} == children
+    location = next((e["job"]["facets"]["sourceCodeLocation"] for e in events
+                     if e["job"]["name"] == "orders" and "sourceCodeLocation" in e["job"].get("facets", {})), None)
+    if location is not None:  # capture sends it since this session; a reused older run may lack it
+        expect(page.locator("[data-testid=source-location]")).to_contain_text(location["url"])
+        if location.get("version"):
+            expect(page.locator("[data-testid=source-location]")).to_contain_text(location["version"][:12])

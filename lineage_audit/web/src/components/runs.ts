@@ -19,11 +19,15 @@ export function stackTraceOfRun(run: Run): string | null {
 
 /** Where a job's code lives: its `location`, else its sourceCodeLocation facet (url, or repo and path). */
 export function sourceLocation(job: Job): string | null {
-  if (job.location) return job.location;
+  // the facet says more than the job's location (its URL): the commit and branch the code ran from
   const found = facet(job.facets, "sourceCodeLocation");
-  if (!found) return null;
-  const parts = [found.url, found.repoUrl, found.path, found.version].filter((p) => typeof p === "string" && p);
-  return parts.length ? parts.join(" · ") : null;
+  const url = typeof found?.url === "string" && found.url ? found.url : job.location;
+  if (!url) return null;
+  const text = (key: string) => (typeof found?.[key] === "string" && found[key] ? (found[key] as string) : null);
+  const version = text("version");
+  const branch = text("branch");
+  const commit = version ? `commit ${version.slice(0, 12)}${branch ? ` on ${branch}` : ""}` : null;
+  return [url, commit, text("repoUrl")].filter(Boolean).join(" · ");
 }
 
 /** Failed runs first, then the newest. */

@@ -1,4 +1,4 @@
-// A job: its source location, inputs and outputs, run history (with the error of failed runs), and facets.
+// A job: its source location, inputs and outputs, child jobs, run history (with the error of failed runs), and facets.
 import { paths } from "../api";
 import { FacetList, FacetView } from "../components/JsonView";
 import { StateBadge } from "../components/StateBadge";
@@ -25,6 +25,32 @@ function DatasetLinks({ title, refs }: { title: string; refs: DatasetRef[] }) {
         </ul>
       ) : <p className="muted">none</p>}
     </div>
+  );
+}
+
+/** The jobs a job started (a Spark application's writes): named ``<parent>.<child>`` by the service. */
+function ChildJobs({ namespace, name }: { namespace: string; name: string }) {
+  const list = usePolled<{ jobs: Job[] }>(paths.jobsIn(namespace));
+  const children = (list.data?.jobs ?? []).filter((j) => j.parentJobName === name);
+  if (!children.length) return null;
+  return (
+    <section>
+      <h2>Child jobs <span className="muted small">{children.length}</span></h2>
+      <table className="table" data-testid="child-jobs">
+        <thead><tr><th>Job</th><th>Latest run</th><th>Started</th><th>Duration</th><th /></tr></thead>
+        <tbody>
+          {children.map((child) => (
+            <tr key={child.name} data-testid="child-job-row" data-name={child.name}>
+              <td><a href={hrefs.job(namespace, child.name)}>{shortJobName(child.name, name)}</a></td>
+              <td><StateBadge state={child.latestRun?.state} /></td>
+              <td className="nowrap">{formatTime(child.latestRun?.startedAt ?? child.latestRun?.createdAt)}</td>
+              <td>{formatDuration(child.latestRun?.durationMs)}</td>
+              <td><a className="row-link" href={hrefs.lineage(jobNodeId(namespace, child.name))}>graph</a></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 
@@ -102,6 +128,7 @@ export function JobDetail({ namespace, name }: { namespace: string; name: string
           <DatasetLinks title="Outputs" refs={data.outputs} />
         </div>
       )}
+      <ChildJobs namespace={namespace} name={name} />
       <section>
         <h2>Run history <span className="muted small">{runs.data ? `${runs.data.totalCount} runs` : ""}</span></h2>
         <table className="table" data-testid="run-history">
