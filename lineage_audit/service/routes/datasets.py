@@ -1,7 +1,7 @@
 """Datasets: the datasets of a namespace, one dataset, its versions; tagging a dataset or one of its fields.
 
 Dataset names are often paths (``/data/outputs/orders``). Clients send them percent-encoded
-(``%2Fdata%2Foutputs%2Forders``) and :class:`~lineage_audit.service.views.NameRoute` keeps such a
+(``%2Fdata%2Foutputs%2Forders``) and :class:`~lineage_audit.service.lookups.NameRoute` keeps such a
 name one path segment; a name sent with bare slashes works too, as the ``{dataset:path}`` routes
 take the rest of the path (the ``/versions`` and ``/tags`` routes come first). Proxies often merge
 the ``//`` of such a path: a name not found is looked up again with its leading slash restored.
@@ -18,25 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 
-from lineage_audit.service import views
+from lineage_audit.service import lookups
 from lineage_audit.service.db import dataset_fields, dataset_tags, dataset_versions, datasets
 from lineage_audit.service.routes.tags import upsert_tag
-from lineage_audit.service.views import (
-    Dataset,
-    DatasetList,
-    DatasetVersion,
-    DatasetVersionList,
-    Limit,
-    NameRoute,
-    Offset,
-    dataset_version_rows,
-    dataset_versions_view,
-    dataset_view,
-    datasets_view,
-    documented,
-    namespace_row,
-    one_or_404,
-)
+from lineage_audit.service.lookups import Limit, NameRoute, Offset, namespace_row, one_or_404
+from lineage_audit.service.models import Dataset, DatasetList, DatasetVersion, DatasetVersionList, documented
+from lineage_audit.service.views import dataset_version_rows, dataset_versions_view, dataset_view, datasets_view
 
 router = APIRouter(tags=["Datasets"], route_class=NameRoute)
 write_router = APIRouter(tags=["Datasets"], route_class=NameRoute)
@@ -46,7 +33,7 @@ DatasetName = Annotated[str, PathParam(description="The dataset's name, its slas
 def dataset_row(conn: Connection, namespace: str, dataset: str) -> RowMapping:
     """The dataset named so, or the one named with a leading slash it lost to a merged ``//``."""
     try:
-        return views.dataset_row(conn, namespace, dataset)
+        return lookups.dataset_row(conn, namespace, dataset)
     except HTTPException:
         if dataset.startswith("/"):
             raise

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 
 from lineage_audit.service.db import lineage_events
 from lineage_audit.service.events import parse_time
-from lineage_audit.service.views import Limit, LineageEventList, Offset, documented
+from lineage_audit.service.lookups import Limit, Offset
+from lineage_audit.service.models import LineageEventList, documented
 
 router = APIRouter(tags=["Events"])
 

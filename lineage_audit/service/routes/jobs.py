@@ -12,23 +12,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
 from lineage_audit.service.db import job_versions, jobs
-from lineage_audit.service.views import (
-    Job,
-    JobList,
-    JobVersion,
-    JobVersionList,
-    Limit,
-    NameRoute,
-    Offset,
-    documented,
-    job_row,
-    job_version_rows,
-    job_versions_view,
-    job_view,
-    jobs_view,
-    namespace_row,
-    one_or_404,
-)
+from lineage_audit.service.lookups import Limit, NameRoute, Offset, job_row, namespace_row, one_or_404
+from lineage_audit.service.models import Job, JobList, JobVersion, JobVersionList, documented
+from lineage_audit.service.views import job_version_rows, job_versions_view, job_view, jobs_view
 
 router = APIRouter(tags=["Jobs"], route_class=NameRoute)
 

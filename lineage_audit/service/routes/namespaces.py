@@ -11,17 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lineage_audit.service.db import namespaces
-from lineage_audit.service.views import (
-    CreatedNamespace,
-    Limit,
-    NameRoute,
-    Namespace,
-    NamespaceList,
-    Offset,
-    documented,
-    namespace_row,
-    namespace_view,
-)
+from lineage_audit.service.lookups import Limit, NameRoute, Offset, namespace_row
+from lineage_audit.service.models import CreatedNamespace, Namespace, NamespaceList, documented
+from lineage_audit.service.views import namespace_view
 
 router = APIRouter(tags=["Namespaces"], route_class=NameRoute)
 write_router = APIRouter(tags=["Namespaces"], route_class=NameRoute)

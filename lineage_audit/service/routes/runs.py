@@ -11,19 +11,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
 from lineage_audit.service.db import facets, lineage_events, runs
-from lineage_audit.service.views import (
-    FacetsResult,
-    Limit,
-    NameRoute,
-    Offset,
-    Run,
-    RunList,
-    documented,
-    job_row,
-    one_or_404,
-    run_view,
-    runs_view,
-)
+from lineage_audit.service.lookups import Limit, NameRoute, Offset, job_row, one_or_404
+from lineage_audit.service.models import FacetsResult, Run, RunList, documented
+from lineage_audit.service.views import run_view, runs_view
 
 router = APIRouter(tags=["Jobs"], route_class=NameRoute)
 

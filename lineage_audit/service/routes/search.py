@@ -17,7 +17,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, literal, select, union_all
 
 from lineage_audit.service.db import datasets, jobs
-from lineage_audit.service.views import SearchResultList, documented, iso
+from lineage_audit.service.models import SearchResultList, documented
+from lineage_audit.service.views import iso
 
 router = APIRouter(tags=["Search"])
 

@@ -7,16 +7,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
 from lineage_audit.service.db import sources
-from lineage_audit.service.views import (
-    Limit,
-    NameRoute,
-    Offset,
-    Source,
-    SourceList,
-    documented,
-    one_or_404,
-    source_view,
-)
+from lineage_audit.service.lookups import Limit, NameRoute, Offset, one_or_404
+from lineage_audit.service.models import Source, SourceList, documented
+from lineage_audit.service.views import source_view
 
 router = APIRouter(tags=["Sources"], route_class=NameRoute)
 

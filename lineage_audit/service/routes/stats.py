@@ -20,7 +20,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
 from lineage_audit.service.db import datasets, jobs, lineage_events, sources
-from lineage_audit.service.views import IntervalMetric, LineageMetric, documented, iso
+from lineage_audit.service.models import IntervalMetric, LineageMetric, documented
+from lineage_audit.service.views import iso
 
 router = APIRouter(tags=["Stats"])
 COUNTED = {"START": "start", "COMPLETE": "complete", "FAIL": "fail", "ABORT": "abort"}

@@ -11,15 +11,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from lineage_audit.service.db import tags
-from lineage_audit.service.views import (
-    CreatedTag,
-    Limit,
-    NameRoute,
-    Offset,
-    Tag,
-    TagList,
-    documented,
-)
+from lineage_audit.service.lookups import Limit, NameRoute, Offset
+from lineage_audit.service.models import CreatedTag, Tag, TagList, documented
 
 router = APIRouter(tags=["Tags"], route_class=NameRoute)
 write_router = APIRouter(tags=["Tags"], route_class=NameRoute)
