@@ -12,7 +12,7 @@ SCALE  ?=
 JOB    ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup data run serve stop test lint bench-jobs bench-capture bench-service bench-ui screenshots ui clean distclean
+.PHONY: help setup jars data run serve stop test lint bench-jobs bench-capture bench-service bench-ui screenshots ui clean distclean
 
 help:
 	@echo "make run [JOB=orders] [SCALE=N]   run the jobs (generates sample data when missing, or when SCALE changes)"
@@ -20,6 +20,7 @@ help:
 	@echo "make serve / make stop             run the lineage service in the foreground / stop the background one"
 	@echo "make test                         run the test suite"
 	@echo "make ui                           build the web UI into lineage_audit/web/dist (npm ci, vite build)"
+	@echo "make jars                         fetch the OpenLineage listener and Delta JARs into .jars/ (once)"
 	@echo "make bench-jobs                   time the jobs at SCALE=1 and SCALE=10"
 	@echo "make bench-capture                capture overhead per job, and cost against plan size"
 	@echo "make bench-service                lineage service: ingest rate, graph query latency (SQLite, PostgreSQL)"
@@ -54,7 +55,12 @@ $(WEB)/dist/index.html: $(WEB)/node_modules/.installed $(WEB_SOURCES)
 
 ui: $(WEB)/dist/index.html
 
-setup: $(VENV)/.installed ui
+# The official OpenLineage listener and Delta JARs, fetched once from Maven Central into .jars/ (pins in
+# lineage_audit/jars.py). Without Maven or network it says so in one line and the project runs without them.
+jars: $(VENV)/.installed
+	@$(PY) -m lineage_audit.cli jars
+
+setup: $(VENV)/.installed ui jars
 
 data: setup
 	$(PY) -m lineage_audit.cli generate $(if $(SCALE),--scale $(SCALE))

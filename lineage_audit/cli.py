@@ -3,6 +3,7 @@
     lineage-audit generate [--scale S] [--seed N]    write the sample input tables
     lineage-audit run [JOB ...] [--scale S]          generate if needed, then run jobs in order
     lineage-audit jobs                               list the jobs in run order
+    lineage-audit jars                               fetch the OpenLineage listener and Delta JARs (once)
     lineage-audit submit [--conf K=V ...] SCRIPT [ARGS]   run a PySpark script with lineage capture
     lineage-audit replay [--conf K=V ...]            send spooled lineage events now
     lineage-audit serve [--port P] [--background]    the lineage service (API and UI on one port)
@@ -47,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=DEFAULT_SEED)
 
     sub.add_parser("jobs", help="list the jobs in the order `run` runs them")
+    sub.add_parser("jars", help="fetch the official OpenLineage Spark listener and Delta JARs from Maven Central "
+                                "into .jars/ (once; later runs are offline)")
 
     submit = sub.add_parser("submit", help="run an unmodified PySpark script with lineage capture")
     submit.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
@@ -91,6 +94,25 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if pending == 0 else 1
 
 
+def _jars() -> int:
+    """Fetch the JARs; on failure one line says so and the project runs without them (exit 0)."""
+    from lineage_audit import jars
+
+    present = jars.installed()
+    if present is not None:
+        print(f"JARs ready in {present.directory} ({len(present.files)} files: {', '.join(jars.coordinates())})")
+        return 0
+    print(f"Fetching {', '.join(jars.coordinates())} from Maven Central into {jars.jars_dir()} ...", flush=True)
+    try:
+        fetched = jars.fetch()
+    except jars.FetchError as exc:
+        print(f"JARs not fetched: {exc}. Running with the built-in lineage capture and Parquet only "
+              "(`make jars` tries again).")
+        return 0
+    print(f"JARs ready in {fetched.directory} ({len(fetched.files)} files)")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from lineage_audit.config import ConfigError
     from lineage_audit.service.server import ServeError, serve, start_background
@@ -128,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "jobs":
         print("\n".join(JOBS))
         return 0
+    if args.command == "jars":
+        return _jars()
     if args.command == "submit":
         return _submit(args)
     if args.command == "replay":

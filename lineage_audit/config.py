@@ -9,6 +9,8 @@ environment variables, the files in ``conf/``, and built-in defaults. Nothing is
 '/tmp/example/inputs/product_catalog'
 >>> catalog.output("order_summary").format
 'parquet'
+>>> parse_properties("spark.master  local[2]\\n# comment\\nspark.ui.enabled false\\n")
+{'spark.master': 'local[2]', 'spark.ui.enabled': 'false'}
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONF_DIR_ENV = "LINEAGE_AUDIT_CONF_DIR"
 DATA_DIR_ENV = "LINEAGE_AUDIT_DATA_DIR"
 FORMAT_ENV = "LINEAGE_AUDIT_TABLE_FORMAT"
+SPARK_DEFAULTS = PROJECT_ROOT / "spark-defaults.conf"
+SPARK_DEFAULTS_ENV = "LINEAGE_AUDIT_SPARK_DEFAULTS"
 
 
 class ConfigError(ValueError):
@@ -80,6 +84,23 @@ def conf_dir() -> Path:
     return Path(os.environ.get(CONF_DIR_ENV, PROJECT_ROOT / "conf"))
 
 
+def spark_defaults() -> Path:
+    """``spark-defaults.conf`` at the repository root, or the file in LINEAGE_AUDIT_SPARK_DEFAULTS."""
+    return Path(os.environ.get(SPARK_DEFAULTS_ENV, SPARK_DEFAULTS))
+
+
+def parse_properties(text: str) -> dict[str, str]:
+    """Parse Spark's properties-file format: ``key<whitespace>value``, ``#`` comments."""
+    props = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, *rest = line.split(None, 1)
+        props[key] = rest[0].strip() if rest else ""
+    return props
+
+
 def default_data_dir() -> Path:
     return Path(os.environ.get(DATA_DIR_ENV, PROJECT_ROOT / "data"))
 
@@ -116,6 +137,11 @@ def _specs(section: Mapping[str, Any], root: Path, default_format: str) -> dict[
             options=dict(entry.get("options", {})),
         )
     return specs
+
+
+def table_format() -> str:
+    """The default output format: LINEAGE_AUDIT_TABLE_FORMAT, else ``format`` in conf/tables.yml."""
+    return os.environ.get(FORMAT_ENV) or str(_read_yaml("tables.yml").get("format", "parquet"))
 
 
 def load_catalog(data_dir: str | Path | None = None, table_format: str | None = None) -> Catalog:

@@ -1,10 +1,8 @@
 """The one place a SparkSession is built.
 
 ``build_session`` applies ``spark-defaults.conf`` when the job was started with plain ``python``;
-under ``spark-submit`` the submitted properties are the user's choice and are left alone.
-
->>> parse_properties("spark.master  local[2]\\n# comment\\nspark.ui.enabled false\\n")
-{'spark.master': 'local[2]', 'spark.ui.enabled': 'false'}
+under ``spark-submit`` the submitted properties are the user's choice, and only what the capture
+choice needs is set on top of them (the listener added or removed, the journal transport).
 """
 
 from __future__ import annotations
@@ -16,29 +14,19 @@ import sys
 from pathlib import Path
 from typing import Mapping
 
+from pyspark import SparkConf
 from pyspark.sql import SparkSession
 
-from lineage_audit.config import PROJECT_ROOT
+from lineage_audit.capture.choice import CAPTURE_ENV, CaptureChoice, choose, spark_properties
+from lineage_audit.capture.emitter import Emitter
+from lineage_audit.capture.journal import JournalForwarder, new_journal
+from lineage_audit.capture.settings import CaptureSettings, resolve_settings
+from lineage_audit.config import PROJECT_ROOT, parse_properties, spark_defaults, table_format
 
-SPARK_DEFAULTS = PROJECT_ROOT / "spark-defaults.conf"
-DELTA_PACKAGE = "io.delta:delta-spark_2.13:4.0.0"
-DELTA_SKIP_REASON = (
-    "delta-spark JARs are not on the classpath "
-    f"(needs spark.jars.packages={DELTA_PACKAGE}, from Maven Central or a local cache)"
-)
+__all__ = ["DELTA_MISSING", "build_session", "default_properties", "delta_available", "parse_properties"]
+
+DELTA_MISSING = "the delta-spark JARs are not fetched: run `make jars` (Maven Central, once)"
 _LOG4J_OPTION = re.compile(r"(-Dlog4j2\.configurationFile=)(\S+)")
-
-
-def parse_properties(text: str) -> dict[str, str]:
-    """Parse Spark's properties-file format: ``key<whitespace>value``, ``#`` comments."""
-    props = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, *rest = line.split(None, 1)
-        props[key] = rest[0].strip() if rest else ""
-    return props
 
 
 def _absolute_log4j(options: str) -> str:
@@ -53,7 +41,8 @@ def _absolute_log4j(options: str) -> str:
     return _LOG4J_OPTION.sub(fix, options)
 
 
-def default_properties(path: Path = SPARK_DEFAULTS) -> dict[str, str]:
+def default_properties(path: Path | None = None) -> dict[str, str]:
+    path = path or spark_defaults()
     props = parse_properties(path.read_text()) if path.exists() else {}
     for key in ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"):
         if key in props:
@@ -70,22 +59,55 @@ def build_session(app_name: str, conf: Mapping[str, str] | None = None, capture:
     """Build (or reuse) the SparkSession for ``app_name``, with lineage capture installed.
 
     ``conf`` entries beat ``spark-defaults.conf``. Python workers use this interpreter, so
-    jobs run the same from a virtualenv whether or not it is activated. Capture follows the
-    ``spark.openlineage.*`` settings (and stands down for the official listener); a failure to
-    install it is logged and never stops the job.
+    jobs run the same from a virtualenv whether or not it is activated. The capture is chosen by
+    ``LINEAGE_AUDIT_CAPTURE`` (see ``capture/choice.py``): the official OpenLineage listener when
+    its JAR is fetched, else the built-in one; never both. ``capture=False`` builds a session with
+    neither (Delta still on where its JARs are). A failure to install capture is logged and never
+    stops the job.
     """
     builder = SparkSession.builder.appName(app_name)
     settings: dict[str, str] = {}
-    if not launched_by_spark_submit():
+    submitted: dict[str, str] = {}
+    if launched_by_spark_submit():  # spark-submit's properties are in the JVM already
+        submitted = dict(SparkConf(loadDefaults=True).getAll())
+    else:
         settings.update(default_properties())
         settings.setdefault("spark.pyspark.python", sys.executable)
     settings.update(conf or {})
-    for key, value in settings.items():
-        builder = builder.config(key, value)
+    choice = _capture_choice()
+    journal, forward_to = None, None
+    if capture and choice.official:
+        forward_to = resolve_settings({**submitted, **settings})
+        if forward_to.disabled:
+            capture = False
+        else:
+            journal = new_journal(forward_to.spool_dir, app_name)
+    adjusted = spark_properties({**submitted, **settings}, choice, capture, journal, table_format())
+    for key, value in adjusted.items():
+        if submitted.get(key) != value:
+            builder = builder.config(key, value)
+    if "spark.extraListeners" in submitted and "spark.extraListeners" not in adjusted:
+        builder = builder.config("spark.extraListeners", "")  # the built-in capture was asked for
     session = builder.getOrCreate()
-    if capture:
+    if capture and journal is not None:
+        _start_forwarder(session, journal, forward_to)
+    elif capture:
         _install_capture(session)
     return session
+
+
+def _capture_choice() -> CaptureChoice:
+    choice = choose(os.environ)
+    if choice.reason and os.environ.get(CAPTURE_ENV, "").strip().lower() == "official":
+        logging.getLogger(__name__).warning("%s", choice.reason)
+    return choice
+
+
+def _start_forwarder(session: SparkSession, journal: Path, settings: CaptureSettings) -> None:
+    try:
+        JournalForwarder(journal, Emitter(settings.transport, settings.spool_dir)).start(session)
+    except Exception as exc:  # lineage must never be the reason a job fails
+        logging.getLogger(__name__).warning("lineage forwarding could not start: %s", exc)
 
 
 def _install_capture(session: SparkSession) -> None:

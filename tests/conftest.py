@@ -9,9 +9,8 @@ import socket
 from pathlib import Path
 
 import pytest
-import yaml
 
-from lineage_audit.config import CONF_DIR_ENV, PROJECT_ROOT, Catalog, load_catalog
+from lineage_audit.config import CONF_DIR_ENV, PROJECT_ROOT, SPARK_DEFAULTS_ENV, Catalog, load_catalog
 from lineage_audit.runner import JOBS
 from lineage_audit.sample_data import generate
 from lineage_audit.spark import build_session
@@ -26,19 +25,21 @@ def lineage_server_nobody_listens_on(tmp_path_factory):
 
     Never to the configured one: ``make run`` leaves the user's lineage service running on port 5000,
     whose store would fill with the tests' runs and whose answers would leave the tests' spool empty.
-    The tests' subprocesses read ``conf/`` from a copy (``LINEAGE_AUDIT_CONF_DIR``) that differs in the
-    transport URL alone.
+    The tests' subprocesses read ``spark-defaults.conf`` from a copy (``LINEAGE_AUDIT_SPARK_DEFAULTS``)
+    that differs in the transport URL alone, and ``conf/`` from a copy (``LINEAGE_AUDIT_CONF_DIR``).
     """
     conf = tmp_path_factory.mktemp("conf")
     shutil.copytree(PROJECT_ROOT / "conf", conf, dirs_exist_ok=True)
     with socket.socket() as probe:  # a port free now; nothing of the tests' listens on it later
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    settings = yaml.safe_load((conf / "openlineage.yml").read_text())
-    settings["transport"]["url"] = f"http://127.0.0.1:{port}"
-    (conf / "openlineage.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    defaults = conf / "spark-defaults.conf"
+    text = (PROJECT_ROOT / "spark-defaults.conf").read_text()
+    assert "http://127.0.0.1:5000" in text, "the transport URL the tests replace is no longer in spark-defaults.conf"
+    defaults.write_text(text.replace("http://127.0.0.1:5000", f"http://127.0.0.1:{port}"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(CONF_DIR_ENV, str(conf))
+        patch.setenv(SPARK_DEFAULTS_ENV, str(defaults))
         yield conf
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from lineage_audit.config import PROJECT_ROOT, ConfigError, load_catalog
 from lineage_audit.job import JobRun
-from lineage_audit.spark import DELTA_SKIP_REASON, default_properties, delta_available, parse_properties
+from lineage_audit.spark import DELTA_MISSING, default_properties, delta_available, parse_properties
 from lineage_audit.tables import as_rejects, split_corrupt
 
 
@@ -57,7 +56,8 @@ def test_spark_defaults_file_is_parsed_and_log4j_made_absolute():
     assert props["spark.sql.adaptive.enabled"] == "true"
     option = props["spark.driver.extraJavaOptions"]
     assert f"-Dlog4j2.configurationFile={PROJECT_ROOT / 'conf/log4j2.properties'}" in option
-    assert not any(key == "spark.extraListeners" for key in props), "the OpenLineage block ships commented out"
+    assert props["spark.extraListeners"] == "io.openlineage.spark.agent.OpenLineageSparkListener"
+    assert props["spark.openlineage.transport.url"].startswith("http://127.0.0.1:")  # the tests point it elsewhere
 
 
 def test_missing_input_names_the_table_and_the_command(spark, tmp_path, capsys):
@@ -87,10 +87,6 @@ def test_as_rejects_keeps_the_whole_record_as_json(spark):
     assert row.raw_record == '{"order_id":"O1","unit_price":-3.0}'
 
 
-def test_delta_availability_follows_the_classpath(spark):
-    import pyspark
-
-    jars = list((Path(pyspark.__file__).parent / "jars").glob("delta-spark*.jar"))
-    packages = spark.sparkContext.getConf().get("spark.jars.packages", "")
-    expected = bool(jars) or "delta-spark" in packages
-    assert delta_available(spark) is expected, DELTA_SKIP_REASON
+def test_delta_is_on_in_the_test_session(spark):
+    assert delta_available(spark), DELTA_MISSING
+    assert spark.conf.get("spark.sql.extensions") == "io.delta.sql.DeltaSparkSessionExtension"

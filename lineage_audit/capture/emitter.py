@@ -38,13 +38,20 @@ class Emitter:
 
     def emit(self, event) -> bool:
         """Send ``event``; on failure spool it. True when it was sent."""
+        return self._send(lambda: self.client.emit(event), lambda: Serde.to_json(event))
+
+    def emit_raw(self, payload: Mapping[str, Any]) -> bool:
+        """Send an already-serialised event (a dict, as the official listener wrote it); spool it on failure."""
+        return self._send(lambda: self.client.transport.emit(_RawEvent(payload)), lambda: json.dumps(payload))
+
+    def _send(self, send, serialise) -> bool:
         with self._lock:
             try:
-                self.client.emit(event)
+                send()
                 self.sent += 1
                 return True
             except Exception as exc:  # any transport failure: keep the event, tell the user once
-                self._spool(Serde.to_json(event))
+                self._spool(serialise())
                 if not self._warned:
                     log.warning("lineage events could not be sent (%s); spooling them to %s", exc, self.spool_dir)
                     self._warned = True

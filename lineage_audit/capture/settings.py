@@ -1,7 +1,8 @@
 """Capture settings from the official ``spark.openlineage.*`` keys, so one config serves both agents.
 
-Precedence, resolved once by :func:`resolve_settings`: Spark properties (``--conf``,
-``spark-defaults.conf``) beat ``conf/openlineage.yml``, which beats the defaults. The transport
+Precedence, resolved once by :func:`resolve_settings`: Spark properties (``--conf``) beat
+``spark-defaults.conf`` (where the namespace and transport live, for the official listener under a
+plain ``spark-submit`` too), which beats ``conf/openlineage.yml``, which beats the defaults. The transport
 section becomes an ``openlineage-python`` transport config dict.
 
 >>> s = resolve_settings({"spark.openlineage.transport.type": "file",
@@ -19,7 +20,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from lineage_audit.config import conf_dir, default_data_dir
+from lineage_audit.config import conf_dir, default_data_dir, parse_properties, spark_defaults
 
 PREFIX = "spark.openlineage."
 DEFAULT_URL = "http://127.0.0.1:5000"
@@ -112,8 +113,9 @@ def transport_config(spec: Mapping[str, Any]) -> dict[str, Any]:
     raise ValueError(f"unknown spark.openlineage.transport.type {kind!r} (http, file, console, kafka, composite)")
 
 
-def _file_properties(path: Path) -> dict[str, str]:
-    """Flatten conf/openlineage.yml into spark.openlineage.* keys."""
+def file_properties(path: Path | None = None) -> dict[str, str]:
+    """Flatten conf/openlineage.yml (or ``path``) into spark.openlineage.* keys."""
+    path = path or conf_dir() / "openlineage.yml"
     if not path.exists():
         return {}
     content = yaml.safe_load(path.read_text()) or {}
@@ -130,8 +132,10 @@ def _file_properties(path: Path) -> dict[str, str]:
 
 
 def resolve_settings(spark_conf: Mapping[str, str], file_config: Mapping[str, str] | None = None) -> CaptureSettings:
-    """Combine Spark properties with ``conf/openlineage.yml`` (or ``file_config``)."""
-    props = dict(_file_properties(conf_dir() / "openlineage.yml") if file_config is None else file_config)
+    """Combine Spark properties with ``spark-defaults.conf`` and ``conf/openlineage.yml`` (or ``file_config``)."""
+    props = dict(file_properties() if file_config is None else file_config)
+    if file_config is None:
+        props.update({k: v for k, v in parse_properties(_read(spark_defaults())).items() if k.startswith(PREFIX)})
     props.update({k: v for k, v in spark_conf.items() if k.startswith(PREFIX)})
     tree = _nest(props, PREFIX)
     facets = tree.get("facets", {}) or {}
@@ -151,6 +155,13 @@ def resolve_settings(spark_conf: Mapping[str, str], file_config: Mapping[str, st
         timeout_seconds=float(tree.get("timeoutSeconds", 10)),
         spool_dir=Path(spool) if spool else default_data_dir() / "lineage-spool",
     )
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
 
 
 def official_listener_registered(spark_conf: Mapping[str, str]) -> bool:

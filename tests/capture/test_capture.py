@@ -60,7 +60,8 @@ def test_a_write_gives_start_and_complete_under_the_application_run(spark, tmp_p
     start, complete = events[1], events[2]
     assert start["run"]["runId"] == complete["run"]["runId"] != app_run
     assert complete["run"]["facets"]["parent"]["run"]["runId"] == app_run
-    assert complete["run"]["facets"]["parent"]["job"] == {"namespace": "tests", "name": APP_JOB}
+    parent_job = complete["run"]["facets"]["parent"]["job"]
+    assert (parent_job["namespace"], parent_job["name"]) == ("tests", APP_JOB)
     assert complete["job"]["facets"]["jobType"]["jobType"] == "SQL_JOB"
     assert complete["run"]["facets"]["processing_engine"]["version"] == spark.version
     assert [(i["namespace"], i["name"]) for i in complete["inputs"]] == [("file", source)]

@@ -12,7 +12,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from lineage_audit.capture.listener import install
-from lineage_audit.spark import DELTA_SKIP_REASON, delta_available
+from lineage_audit.spark import DELTA_MISSING, delta_available
 from tests.capture.spec import read_events, requires_spec, validate_event
 from tests.lineage.harness import ID, TR, I
 
@@ -196,8 +196,7 @@ def test_events_of_every_sink_conform_to_the_spec(spark, tmp_path, people, fresh
 
 
 def test_delta_write_and_merge(spark, tmp_path, people):
-    if not delta_available(spark):
-        pytest.skip(DELTA_SKIP_REASON)
+    assert delta_available(spark), DELTA_MISSING
     from delta.tables import DeltaTable
 
     target = str(tmp_path / "people_delta")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
@@ -15,7 +14,7 @@ from pyspark.sql.types import (
 from jobs import customers
 from lineage_audit.config import TableSpec
 from lineage_audit.job import JobRun
-from lineage_audit.spark import DELTA_SKIP_REASON, delta_available
+from lineage_audit.spark import DELTA_MISSING, delta_available
 
 STANDARD_SCHEMA = StructType([
     StructField("customer_id", StringType()),
@@ -195,8 +194,7 @@ def test_protect_pii_replaces_email_and_phone_by_hashes(spark):
 
 
 def test_merge_into_customer_master_inserts_new_and_updates_newer_records(spark, tmp_path):
-    if not delta_available(spark):
-        pytest.skip(DELTA_SKIP_REASON)
+    assert delta_available(spark), DELTA_MISSING
     master = TableSpec("customer_master_delta", str(tmp_path / "master"), "delta")
     first = spark.createDataFrame([
         ("C1", "Ana", "Silva", "Ana Silva", None, None, None, None, 30, "GB", "London", None, utc(2026, 1, 1)),
