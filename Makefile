@@ -12,12 +12,14 @@ SCALE  ?=
 JOB    ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup jars data run serve stop test lint bench-jobs bench-capture bench-service bench-ui screenshots ui clean distclean
+.PHONY: help setup jars data run cluster-run serve stop test lint bench-jobs bench-capture bench-service bench-ui compare-captures screenshots ui clean distclean
 
 help:
 	@echo "make run [JOB=orders] [SCALE=N]   run the jobs (generates sample data when missing, or when SCALE changes)"
 	@echo "make data [SCALE=1]               (re)generate the sample input tables"
 	@echo "make serve / make stop             run the lineage service in the foreground / stop the background one"
+	@echo "make cluster-run [JOB=...]        start a Spark standalone master and two workers on 127.0.0.1, spark-submit"
+	@echo "                                  the jobs to it (default: customers orders), stop it (lineage-audit cluster)"
 	@echo "make test                         run the test suite"
 	@echo "make ui                           build the web UI into lineage_audit/web/dist (npm ci, vite build)"
 	@echo "make jars                         fetch the OpenLineage listener and Delta JARs into .jars/ (once)"
@@ -25,6 +27,7 @@ help:
 	@echo "make bench-capture                capture overhead per job, and cost against plan size"
 	@echo "make bench-service                lineage service: ingest rate, graph query latency (SQLite, PostgreSQL)"
 	@echo "make bench-ui                     web UI: a 1,000-node lineage graph in headless Chromium (target 2 s)"
+	@echo "make compare-captures [REUSE=1]   built-in capture vs the official listener, same work: docs/capture-comparison.md"
 	@echo "make screenshots                  the browser tests, saving the README's screenshots to docs/screenshots"
 	@echo "make clean                        delete generated data, outputs and rejects"
 
@@ -71,6 +74,12 @@ run: setup
 	@$(PY) -m lineage_audit.cli serve --background || echo "(continuing: capture sends to whatever listens on the configured port, or spools)"
 	$(PY) -m lineage_audit.cli run $(if $(SCALE),--scale $(SCALE)) $(JOB)
 
+# The jobs on a real cluster manager: a standalone master and two one-core workers from pyspark's own
+# Spark, each job handed to spark-submit --master spark://... --properties-file spark-defaults.conf.
+cluster-run: setup
+	@$(PY) -m lineage_audit.cli serve --background || echo "(continuing: capture sends to whatever listens on the configured port, or spools)"
+	$(PY) -m lineage_audit.cli cluster $(if $(SCALE),--scale $(SCALE)) $(or $(JOB),customers orders)
+
 serve: setup
 	$(PY) -m lineage_audit.cli serve
 
@@ -95,6 +104,11 @@ bench-service: setup
 
 bench-ui: setup
 	$(PY) benchmarks/bench_ui.py
+
+# The eight jobs, the column-lineage query shapes and extra shapes (Hive, DDL, RDD, Delta) under each
+# capture, compared event by event (lineage_audit/differential). REUSE=1 keeps the runs of the last call.
+compare-captures: setup
+	$(PY) -m lineage_audit.differential --out docs/capture-comparison.md $(if $(REUSE),--reuse)
 
 # The browser tests need a pipeline run (minutes; LINEAGE_AUDIT_TEST_PIPELINE_DIR=<dir> reuses one).
 screenshots: setup

@@ -8,6 +8,8 @@
     lineage-audit replay [--conf K=V ...]            send spooled lineage events now
     lineage-audit serve [--port P] [--background]    the lineage service (API and UI on one port)
     lineage-audit stop                               stop the background lineage service
+    lineage-audit cluster [JOB ...] [--scale S]      a Spark standalone cluster on this machine: in the
+                                                     foreground until Ctrl-C, or just for the named jobs
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from lineage_audit.config import default_data_dir
+from lineage_audit.config import PROJECT_ROOT, default_data_dir
 from lineage_audit.runner import JOBS, check_java, ensure_data, report, run_jobs
 from lineage_audit.sample_data import DEFAULT_SEED, generate
 
@@ -72,6 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start detached (unless already running) and return once it answers")
 
     sub.add_parser("stop", help="stop the lineage service started with --background")
+
+    cluster = sub.add_parser("cluster", help="start a Spark standalone master and workers on 127.0.0.1; with JOBs, "
+                                             "spark-submit them to it and stop, else run until Ctrl-C")
+    cluster.add_argument("jobs", nargs="*", metavar="JOB", help=f"one or more of: {', '.join(JOBS)}")
+    cluster.add_argument("--workers", type=int, default=2, help="workers to start (default 2)")
+    cluster.add_argument("--cores", type=int, default=1, help="cores per worker (default 1)")
+    cluster.add_argument("--memory", default="1g", help="memory per worker, for its executors (default 1g)")
+    cluster.add_argument("--scale", type=_scale, default=None,
+                         help="as for `run`: the sample data's scale when the jobs need it generated")
+    cluster.add_argument("--seed", type=int, default=DEFAULT_SEED)
     return parser
 
 
@@ -86,9 +98,14 @@ def _replay(args: argparse.Namespace) -> int:
     from lineage_audit.capture.launcher import parse_conf_pairs
     from lineage_audit.capture.settings import resolve_settings
 
+    from lineage_audit.capture.journal import forward_orphans
+
     settings = resolve_settings(parse_conf_pairs(args.conf))
     emitter = Emitter(settings.transport, settings.spool_dir)
     sent, pending = emitter.replay()
+    # journals of the official listener that a crashed job left: forwarded (or spooled) now
+    forward_orphans(settings.spool_dir, emitter)
+    sent, pending = sent + emitter.sent, len(emitter.pending())
     emitter.close()
     print(f"sent {sent} spooled event(s); {pending} still pending in {settings.spool_dir}")
     return 0 if pending == 0 else 1
@@ -133,6 +150,48 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (kill, a closed terminal) unwinds like Ctrl-C: the cluster's daemons are stopped either way."""
+    raise KeyboardInterrupt
+
+
+def _cluster(args: argparse.Namespace, data_dir: Path) -> int:
+    """A standalone cluster: the named jobs submitted to it, or the foreground until Ctrl-C."""
+    import signal
+
+    from lineage_audit.cluster import ClusterError, run_jobs_on, standalone_cluster
+
+    unknown = [j for j in args.jobs if j not in JOBS]
+    if unknown:
+        print(f"lineage-audit: unknown job {', '.join(unknown)}; choose from: {', '.join(JOBS)}", file=sys.stderr)
+        return 2
+    check_java()
+    if args.jobs:
+        ensure_data(data_dir, args.scale, args.seed)
+    for signum in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a shell's `&` starts us with it ignored
+        signal.signal(signum, _interrupt)
+    print(f"Starting a Spark master and {args.workers} worker(s) on 127.0.0.1 ...", flush=True)
+    try:
+        with standalone_cluster(args.workers, args.cores, args.memory) as cluster:
+            print(f"master  {cluster.master_url}   (web UI {cluster.webui_url}, logs {cluster.log_dir})")
+            if args.jobs:
+                results = run_jobs_on(cluster, args.jobs, data_dir)
+                print(report(results, data_dir))
+                return 0 if all(r.ok for r in results) else 1
+            command = cluster.submit_command(Path("jobs/orders.py"), Path("spark-defaults.conf"))
+            print(f"submit  cd {PROJECT_ROOT} && PYSPARK_PYTHON={sys.executable} {' '.join(command)}")
+            print("        (any job in jobs/; the driver runs here, its executors in the workers)")
+            print("Ctrl-C stops the cluster.", flush=True)
+            while True:
+                signal.pause()
+    except KeyboardInterrupt:
+        print("\nCluster stopped.")
+        return 0
+    except ClusterError as exc:
+        print(f"lineage-audit cluster: {exc}", file=sys.stderr)
+        return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.data_dir is not None:  # the service and the jobs find the data directory the same way
@@ -156,6 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _submit(args)
     if args.command == "replay":
         return _replay(args)
+    if args.command == "cluster":
+        return _cluster(args, data_dir)
     if args.command == "generate":
         print(f"Generating sample data (SCALE={args.scale:g}, seed={args.seed}) into {data_dir / 'inputs'}")
         generate(data_dir, scale=args.scale, seed=args.seed, tables=args.tables, progress=print)

@@ -14,13 +14,12 @@ import sys
 from pathlib import Path
 from typing import Mapping
 
-from pyspark import SparkConf
+from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
 
-from lineage_audit.capture.choice import CAPTURE_ENV, CaptureChoice, choose, spark_properties
-from lineage_audit.capture.emitter import Emitter
-from lineage_audit.capture.journal import JournalForwarder, new_journal
-from lineage_audit.capture.settings import CaptureSettings, resolve_settings
+from lineage_audit.capture.choice import CAPTURE_ENV, CaptureChoice, choose, spark_properties, start_forwarder
+from lineage_audit.capture.journal import new_journal
+from lineage_audit.capture.settings import resolve_settings
 from lineage_audit.config import PROJECT_ROOT, parse_properties, spark_defaults, table_format
 
 __all__ = ["DELTA_MISSING", "build_session", "default_properties", "delta_available", "parse_properties"]
@@ -69,12 +68,15 @@ def build_session(app_name: str, conf: Mapping[str, str] | None = None, capture:
     settings: dict[str, str] = {}
     submitted: dict[str, str] = {}
     if launched_by_spark_submit():  # spark-submit's properties are in the JVM already
+        # Before a SparkContext, a SparkConf is a bare Python dict: connect to the JVM first.
+        SparkContext._ensure_initialized()
         submitted = dict(SparkConf(loadDefaults=True).getAll())
     else:
         settings.update(default_properties())
         settings.setdefault("spark.pyspark.python", sys.executable)
     settings.update(conf or {})
     choice = _capture_choice()
+    capture = capture and choice.enabled  # LINEAGE_AUDIT_CAPTURE=none: no listener at all
     journal, forward_to = None, None
     if capture and choice.official:
         forward_to = resolve_settings({**submitted, **settings})
@@ -86,11 +88,13 @@ def build_session(app_name: str, conf: Mapping[str, str] | None = None, capture:
     for key, value in adjusted.items():
         if submitted.get(key) != value:
             builder = builder.config(key, value)
-    if "spark.extraListeners" in submitted and "spark.extraListeners" not in adjusted:
-        builder = builder.config("spark.extraListeners", "")  # the built-in capture was asked for
+    for key in submitted.keys() - adjusted.keys():  # dropped by the choice: the listener, Delta's catalog
+        # spark-submit hands its properties over as JVM system properties, which the session's
+        # SparkConf reads when getOrCreate makes it: an unset key must leave there.
+        SparkContext._jvm.java.lang.System.clearProperty(key)
     session = builder.getOrCreate()
     if capture and journal is not None:
-        _start_forwarder(session, journal, forward_to)
+        start_forwarder(session, journal, forward_to)
     elif capture:
         _install_capture(session)
     return session
@@ -101,13 +105,6 @@ def _capture_choice() -> CaptureChoice:
     if choice.reason and os.environ.get(CAPTURE_ENV, "").strip().lower() == "official":
         logging.getLogger(__name__).warning("%s", choice.reason)
     return choice
-
-
-def _start_forwarder(session: SparkSession, journal: Path, settings: CaptureSettings) -> None:
-    try:
-        JournalForwarder(journal, Emitter(settings.transport, settings.spool_dir)).start(session)
-    except Exception as exc:  # lineage must never be the reason a job fails
-        logging.getLogger(__name__).warning("lineage forwarding could not start: %s", exc)
 
 
 def _install_capture(session: SparkSession) -> None:

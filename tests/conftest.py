@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lineage_audit.config import CONF_DIR_ENV, PROJECT_ROOT, SPARK_DEFAULTS_ENV, Catalog, load_catalog
+from lineage_audit.capture.choice import CAPTURE_ENV
+from lineage_audit.config import CONF_DIR_ENV, FORMAT_ENV, PROJECT_ROOT, SPARK_DEFAULTS_ENV, Catalog, load_catalog
 from lineage_audit.runner import JOBS
 from lineage_audit.sample_data import generate
 from lineage_audit.spark import build_session
@@ -64,31 +65,71 @@ def sample_catalog(tmp_path_factory) -> Catalog:
     return load_catalog(data_dir=data_dir, table_format="parquet")
 
 
-@pytest.fixture(scope="session")
-def pipeline_run(tmp_path_factory) -> Path:
+def _pipeline(tmp_path_factory, name: str, reuse_env: str, env: dict[str, str],
+              then: list[str] | None = None) -> Path:
     """A data directory after ``lineage-audit run`` (what ``make run`` calls) of all eight jobs.
 
-    No lineage server listens, so capture spools every event to ``<data>/lineage-spool``. While
-    iterating on tests, ``LINEAGE_AUDIT_TEST_PIPELINE_DIR=<dir>`` reuses a finished run in ``<dir>``
-    (made with ``LINEAGE_AUDIT_DATA_DIR=<dir> lineage-audit run --scale 0.02``) instead.
+    No lineage server listens, so every event is spooled to ``<data>/lineage-spool``. ``then``
+    names jobs run once more afterwards (customers again: its second run MERGEs into the Delta
+    master). While iterating on tests, ``<reuse_env>=<dir>`` reuses a finished run in ``<dir>``.
     """
-    reuse = os.environ.get("LINEAGE_AUDIT_TEST_PIPELINE_DIR")
+    reuse = os.environ.get(reuse_env)
     if reuse:
-        assert (Path(reuse) / "runs").is_dir(), f"LINEAGE_AUDIT_TEST_PIPELINE_DIR={reuse} holds no finished run"
+        assert (Path(reuse) / "runs").is_dir(), f"{reuse_env}={reuse} holds no finished run"
         return Path(reuse)
-    root = tmp_path_factory.mktemp("pipeline")
-    done = run_cli(["run", "--scale", PIPELINE_SCALE], root)
+    root = tmp_path_factory.mktemp(name)
+    done = run_cli(["run", "--scale", PIPELINE_SCALE], root, env=env)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert "8/8 jobs succeeded" in done.stdout
     for job in JOBS:
         assert f"== {job}: ok in" in done.stdout
+    if then:
+        again = run_cli(["run", *then], root, env=env)
+        assert again.returncode == 0, again.stdout[-4000:] + again.stderr[-4000:]
     return root
 
 
 @pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory) -> Path:
+    """The eight jobs under the built-in capture (``LINEAGE_AUDIT_TEST_PIPELINE_DIR`` reuses a run).
+
+    The lineage expectations (tests/lineage), the service and the web UI tests read its events; the
+    differential suite holds them against :func:`official_pipeline_run`'s.
+    """
+    return _pipeline(tmp_path_factory, "pipeline", "LINEAGE_AUDIT_TEST_PIPELINE_DIR",
+                     {CAPTURE_ENV: "builtin", FORMAT_ENV: "parquet"})
+
+
+@pytest.fixture(scope="session")
+def official_pipeline_run(tmp_path_factory) -> Path:
+    """The eight jobs as ``make run`` runs them: the official OpenLineage listener, Parquet tables."""
+    return _pipeline(tmp_path_factory, "official-pipeline", "LINEAGE_AUDIT_TEST_OFFICIAL_PIPELINE_DIR",
+                     {CAPTURE_ENV: "official", FORMAT_ENV: "parquet"})
+
+
+@pytest.fixture(scope="session", params=["builtin", "official"])
+def delta_pipeline_run(request, tmp_path_factory) -> Path:
+    """``LINEAGE_AUDIT_TABLE_FORMAT=delta``: the eight jobs writing Delta, then customers again (MERGE)."""
+    capture = request.param
+    return _pipeline(tmp_path_factory, f"delta-pipeline-{capture}",
+                     f"LINEAGE_AUDIT_TEST_DELTA_{capture.upper()}_PIPELINE_DIR",
+                     {CAPTURE_ENV: capture, FORMAT_ENV: "delta"}, then=["customers"])
+
+
+def spooled_events(data_dir: Path) -> list[dict]:
+    """Every OpenLineage event a run spooled, oldest first."""
+    return [json.loads(p.read_text()) for p in sorted((data_dir / "lineage-spool").glob("*.json"))]
+
+
+@pytest.fixture(scope="session")
+def official_pipeline_events(official_pipeline_run) -> list[dict]:
+    return spooled_events(official_pipeline_run)
+
+
+@pytest.fixture(scope="session")
 def pipeline_events(pipeline_run) -> list[dict]:
-    """Every OpenLineage event the pipeline run emitted, oldest first."""
-    return [json.loads(p.read_text()) for p in sorted((pipeline_run / "lineage-spool").glob("*.json"))]
+    """Every OpenLineage event the built-in pipeline run emitted, oldest first."""
+    return spooled_events(pipeline_run)
 
 
 @pytest.fixture(scope="session")

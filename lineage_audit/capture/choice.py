@@ -1,7 +1,8 @@
 """Which capture runs: the official OpenLineage Spark listener (the default) or the built-in one.
 
 ``LINEAGE_AUDIT_CAPTURE`` chooses: ``official``, ``builtin``, or ``auto`` (the default: official
-when its JAR has been fetched, built-in otherwise). Never both at once. The same choice decides
+when its JAR has been fetched, built-in otherwise). Never both at once. ``none`` installs no
+listener at all (what the capture benchmark measures against); Delta stays on where its JARs are. The same choice decides
 the Spark properties a session is built with (:func:`spark_properties`): the JARs, the listener,
 Delta's extension and catalog, and the ``spark.openlineage.*`` keys from ``conf/openlineage.yml``.
 
@@ -9,33 +10,42 @@ Delta's extension and catalog, and the ``spark.openlineage.*`` keys from ``conf/
 'builtin'
 >>> choose({"LINEAGE_AUDIT_CAPTURE": "official"}, jars=None).reason
 'the OpenLineage Spark listener JAR is not fetched (make jars); using the built-in capture'
+>>> none = choose({"LINEAGE_AUDIT_CAPTURE": "none"}, jars=None)
+>>> none.mode, none.enabled, none.official
+('none', False, False)
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
 from lineage_audit import jars as jar_files
 from lineage_audit.config import PROJECT_ROOT
-from lineage_audit.capture.settings import PREFIX, file_properties
+from lineage_audit.capture.settings import PREFIX, CaptureSettings, file_properties
 
 CAPTURE_ENV = "LINEAGE_AUDIT_CAPTURE"
-MODES = ("auto", "official", "builtin")
+MODES = ("auto", "official", "builtin", "none")
 # Keys a session built without the fetched JARs must not carry: they would name missing classes.
 JAR_KEYS = ("spark.jars", "spark.sql.extensions", "spark.sql.catalog.spark_catalog")
 
 
 class CaptureChoiceError(ValueError):
-    """LINEAGE_AUDIT_CAPTURE holds something other than auto, official or builtin."""
+    """LINEAGE_AUDIT_CAPTURE holds something other than auto, official, builtin or none."""
 
 
 @dataclass(frozen=True)
 class CaptureChoice:
-    mode: str  # "official" or "builtin"
+    mode: str  # "official", "builtin" or "none"
     jars: jar_files.Jars | None
     reason: str | None = None  # why the official listener is not used, when it was asked for or expected
+
+    @property
+    def enabled(self) -> bool:
+        """False for ``none``: sessions get no listener, neither the official nor the built-in one."""
+        return self.mode != "none"
 
     @property
     def official(self) -> bool:
@@ -52,8 +62,8 @@ def choose(env: Mapping[str, str], jars: jar_files.Jars | None | str = "installe
     if asked not in MODES:
         raise CaptureChoiceError(f"{CAPTURE_ENV}={asked!r}: choose one of {', '.join(MODES)}")
     found = jar_files.installed() if jars == "installed" else jars
-    if asked == "builtin":
-        return CaptureChoice("builtin", found)
+    if asked in ("builtin", "none"):
+        return CaptureChoice(asked, found)
     if found is None or not found.listener:
         why = "the OpenLineage Spark listener JAR is not fetched (make jars); using the built-in capture"
         return CaptureChoice("builtin", found, why)
@@ -119,3 +129,17 @@ def spark_properties(props: Mapping[str, str], choice: CaptureChoice, capture: b
     else:
         out.pop("spark.extraListeners", None)
     return out
+
+
+def start_forwarder(session, journal: Path, settings: CaptureSettings) -> None:
+    """Forward what the official listener of ``session`` writes to ``journal`` (see ``journal.py``).
+
+    A failure is logged: lineage must never be the reason a job fails.
+    """
+    from lineage_audit.capture.emitter import Emitter
+    from lineage_audit.capture.journal import JournalForwarder
+
+    try:
+        JournalForwarder(journal, Emitter(settings.transport, settings.spool_dir)).start(session)
+    except Exception as exc:
+        logging.getLogger(__name__).warning("lineage forwarding could not start: %s", exc)

@@ -1,10 +1,12 @@
 """OpenLineage run events for a captured query and for the application around it.
 
 Events are built with ``openlineage-python``'s classes, with the facets the official Spark
-listener sends: run facets ``processing_engine``, ``spark_properties``, ``parent``; job facet
-``jobType`` (and ``sourceCodeLocation``, the driver script, with its git commit when it is in a
-work tree); dataset facets ``schema``, ``dataSource``, ``columnLineage``,
-``lifecycleStateChange``, ``symlinks``; output facet ``outputStatistics``.
+listener sends: run facets ``processing_engine``, ``spark_properties``, ``spark_applicationDetails``,
+``spark_jobDetails`` (RUNNING), ``parent``; job facets ``jobType``, ``sql`` (and
+``sourceCodeLocation``, the driver script, with its git commit when it is in a work tree); dataset
+facets ``schema``, ``dataSource``, ``columnLineage``, ``lifecycleStateChange``, ``symlinks``,
+``catalog`` (tables of a Hive metastore); input facet ``inputStatistics``; output facet
+``outputStatistics``. A query gives START, one RUNNING per Spark job it ran, then COMPLETE or FAIL.
 """
 
 from __future__ import annotations
@@ -12,20 +14,21 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import attr
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import (
-    RunFacet, column_lineage_dataset, datasource_dataset, error_message_run, extraction_error_run, job_type_job,
-    lifecycle_state_change_dataset, output_statistics_output_dataset, parent_run, processing_engine_run,
-    schema_dataset, symlinks_dataset,
+    RunFacet, catalog_dataset, column_lineage_dataset, datasource_dataset, error_message_run, extraction_error_run,
+    input_statistics_input_dataset, job_type_job, lifecycle_state_change_dataset, output_statistics_output_dataset,
+    parent_run, processing_engine_run, schema_dataset, sql_job, symlinks_dataset,
 )
+from openlineage.client.facet_v2 import base_subset_dataset  # the trimmed partition folders (naming.py)
 
-from lineage_audit.capture.naming import dataset_identity, job_name
+from lineage_audit.capture.naming import dataset_identity, job_name, location_identity
 from lineage_audit.capture.settings import CaptureSettings
 from lineage_audit.capture.source_location import SourceLocation
-from lineage_audit.capture.snapshot import CTAS, DatasetRef, QuerySnapshot
+from lineage_audit.capture.snapshot import CTAS, DROP_TABLE, HIVE_CTAS, LOAD_DATA, DatasetRef, QuerySnapshot
 
 VERSION = "0.1.0"
 PRODUCER = f"https://github.com/data-lineage-audit/data-lineage-audit/tree/v{VERSION}/lineage_audit/capture"
@@ -39,6 +42,32 @@ class SparkPropertiesRunFacet(RunFacet):
     properties: dict[str, str] = attr.field(factory=dict)
 
 
+@attr.define
+class SparkApplicationDetailsRunFacet(RunFacet):
+    """The application's identity as the official listener reports it (``spark_applicationDetails``)."""
+
+    master: str | None = None
+    appName: str | None = None  # noqa: N815 (the facet's field names)
+    applicationId: str | None = None  # noqa: N815
+    deployMode: str | None = None  # noqa: N815
+    driverHost: str | None = None  # noqa: N815
+    userName: str | None = None  # noqa: N815
+    uiWebUrl: str | None = None  # noqa: N815
+
+
+@attr.define
+class SparkJobDetailsRunFacet(RunFacet):
+    """The Spark job a RUNNING event stands for (``spark_jobDetails``)."""
+
+    jobId: int  # noqa: N815
+
+
+# Commands whose job name ends in their table (``db_table``), as the official listener names them.
+TABLE_NAMED_JOBS = (CTAS, HIVE_CTAS, LOAD_DATA, "CreateDataSourceTableCommand")
+# Commands Spark runs through the v2 API: the official listener names them without ``execute_``.
+V2_COMMANDS = (DROP_TABLE,)
+
+
 @dataclass(frozen=True)
 class Application:
     """The Spark application: the parent run of every query run."""
@@ -49,6 +78,22 @@ class Application:
     properties: Mapping[str, str]
     namespace: str
     source: SourceLocation | None = None
+    details: Mapping[str, str] | None = None  # spark_applicationDetails: master, appName, applicationId, ...
+
+    @property
+    def catalog(self) -> catalog_dataset.CatalogDatasetFacet | None:
+        """The ``catalog`` facet of catalog tables: the official listener sends it for a Hive metastore only."""
+        if self.properties.get("spark.sql.catalogImplementation") != "hive":
+            return None
+        warehouse = self.properties.get("spark.sql.warehouse.dir", "spark-warehouse")
+        if "://" not in warehouse and not warehouse.startswith("file:"):
+            import os
+
+            warehouse = "file:" + os.path.abspath(warehouse)
+        uris = self.properties.get("spark.hadoop.hive.metastore.uris") or self.properties.get("hive.metastore.uris")
+        metastore = "hive://" + uris.split(",")[0].split("://", 1)[-1] if uris else None
+        return catalog_dataset.CatalogDatasetFacet(framework="hive", type="hive", name="default", source="spark",
+                                                   warehouseUri=warehouse.rstrip("/"), metadataUri=metastore)
 
     @property
     def job_name(self) -> str:
@@ -57,11 +102,13 @@ class Application:
         return snake_case(self.name)
 
 
-def _job_facets(app: Application, settings: CaptureSettings, job_type: str) -> dict[str, Any]:
+def _job_facets(app: Application, settings: CaptureSettings, job_type: str, sql: str | None = None) -> dict[str, Any]:
     facets: dict[str, Any] = {"jobType": job_type_job.JobTypeJobFacet(
         processingType="BATCH", integration="SPARK", jobType=job_type)}
     if app.source is not None:
         facets["sourceCodeLocation"] = app.source.facet()
+    if sql:
+        facets["sql"] = sql_job.SQLJobFacet(query=sql, dialect="spark")
     return {k: v for k, v in facets.items() if settings.facet_enabled(k)}
 
 
@@ -105,7 +152,8 @@ def column_lineage_facet(body: Mapping[str, Any]) -> column_lineage_dataset.Colu
         fields=fields, dataset=[input_field(e) for e in body.get("dataset", [])])
 
 
-def _dataset_facets(ref: DatasetRef, settings: CaptureSettings) -> dict[str, Any]:
+def _dataset_facets(ref: DatasetRef, settings: CaptureSettings,
+                    catalog: catalog_dataset.CatalogDatasetFacet | None = None) -> dict[str, Any]:
     namespace, _ = dataset_identity(ref.uri)
     facets: dict[str, Any] = {"dataSource": datasource_dataset.DatasourceDatasetFacet(name=namespace, uri=namespace)}
     schema = schema_facet(ref.schema_json)
@@ -114,48 +162,91 @@ def _dataset_facets(ref: DatasetRef, settings: CaptureSettings) -> dict[str, Any
     if ref.table:
         facets["symlinks"] = symlinks_dataset.SymlinksDatasetFacet(identifiers=[
             symlinks_dataset.Identifier(namespace=ref.table[0], name=ref.table[1], type="TABLE")])
+        if catalog is not None:
+            facets["catalog"] = catalog
     return {k: v for k, v in facets.items() if settings.facet_enabled(k)}
 
 
-def inputs_of(snapshot: QuerySnapshot, settings: CaptureSettings) -> list[InputDataset]:
-    seen, inputs = set(), []
-    for ref in snapshot.leaves:
-        if ref is None:
-            continue
-        identity = dataset_identity(ref.uri)
-        if identity in seen:
-            continue
-        seen.add(identity)
-        inputs.append(InputDataset(namespace=identity[0], name=identity[1], facets=_dataset_facets(ref, settings)))
+def _input_facets(ref: DatasetRef, settings: CaptureSettings) -> dict[str, Any]:
+    if ref.size is None and ref.file_count is None or not settings.facet_enabled("inputStatistics"):
+        return {}
+    return {"inputStatistics": input_statistics_input_dataset.InputStatisticsInputDatasetFacet(
+        size=ref.size, fileCount=ref.file_count)}
+
+
+def _partition_locations(refs: Sequence[DatasetRef]) -> list[str]:
+    """The partition folders behind a trimmed dataset name (the official ``subset`` facet's locations)."""
+    names = []
+    for ref in refs:
+        identity, location = dataset_identity(ref.uri), location_identity(ref.uri)
+        if location != identity and location[1] not in names:
+            names.append(location[1])
+    return names
+
+
+def inputs_of(snapshot: QuerySnapshot, settings: CaptureSettings,
+              catalog: catalog_dataset.CatalogDatasetFacet | None = None) -> list[InputDataset]:
+    by_identity: dict[tuple[str, str], list[DatasetRef]] = {}
+    for ref in (*snapshot.leaves, *snapshot.rdd_inputs):
+        if ref is not None:
+            by_identity.setdefault(dataset_identity(ref.uri), []).append(ref)
+    inputs = []
+    for identity, refs in by_identity.items():
+        input_facets = _input_facets(refs[0], settings)
+        locations = _partition_locations(refs)
+        if locations and settings.facet_enabled("subset"):
+            input_facets["subset"] = base_subset_dataset.InputSubsetInputDatasetFacet(
+                inputCondition=base_subset_dataset.LocationSubsetCondition(locations=locations))
+        inputs.append(InputDataset(namespace=identity[0], name=identity[1],
+                                   facets=_dataset_facets(refs[0], settings, catalog), inputFacets=input_facets))
     return inputs
 
 
+def _lifecycle_facet(snapshot: QuerySnapshot) -> lifecycle_state_change_dataset.LifecycleStateChangeDatasetFacet | None:
+    state = snapshot.lifecycle or ("CREATE" if snapshot.command == CTAS else
+                                   "OVERWRITE" if (snapshot.mode or "").lower() == "overwrite" else None)
+    if state is None:
+        return None
+    previous = None
+    if snapshot.previous is not None:
+        namespace, name = dataset_identity(snapshot.previous.uri)
+        previous = lifecycle_state_change_dataset.PreviousIdentifier(name=name, namespace=namespace)
+    return lifecycle_state_change_dataset.LifecycleStateChangeDatasetFacet(
+        lifecycleStateChange=lifecycle_state_change_dataset.LifecycleStateChange[state], previousIdentifier=previous)
+
+
 def output_of(snapshot: QuerySnapshot, settings: CaptureSettings, lineage: Mapping[str, Any] | None,
-              complete: bool) -> OutputDataset:
+              complete: bool, catalog: catalog_dataset.CatalogDatasetFacet | None = None) -> OutputDataset:
     namespace, name = dataset_identity(snapshot.output.uri)
-    facets = _dataset_facets(snapshot.output, settings)
+    facets = _dataset_facets(snapshot.output, settings, catalog)
     if lineage is not None and settings.facet_enabled("columnLineage"):
         facets["columnLineage"] = column_lineage_facet(lineage)
-    state = ("CREATE" if snapshot.command == CTAS else
-             "OVERWRITE" if (snapshot.mode or "").lower() == "overwrite" else None)
-    if state and settings.facet_enabled("lifecycleStateChange"):
-        facets["lifecycleStateChange"] = lifecycle_state_change_dataset.LifecycleStateChangeDatasetFacet(
-            lifecycleStateChange=lifecycle_state_change_dataset.LifecycleStateChange[state])
+    lifecycle = _lifecycle_facet(snapshot)
+    if lifecycle is not None and settings.facet_enabled("lifecycleStateChange"):
+        facets["lifecycleStateChange"] = lifecycle
     output_facets = {}
     if complete and snapshot.metrics and settings.facet_enabled("outputStatistics"):
         output_facets["outputStatistics"] = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
             rowCount=snapshot.metrics.get("numOutputRows"), size=snapshot.metrics.get("numOutputBytes"),
             fileCount=snapshot.metrics.get("numFiles"))
+    locations = _partition_locations([snapshot.output])
+    if locations and settings.facet_enabled("subset"):
+        output_facets["subset"] = base_subset_dataset.OutputSubsetOutputDatasetFacet(
+            outputCondition=base_subset_dataset.LocationSubsetCondition(locations=locations))
     return OutputDataset(namespace=namespace, name=name, facets=facets, outputFacets=output_facets)
 
 
-def _run_facets(app: Application, settings: CaptureSettings, parent: tuple[str, str, str] | None) -> dict[str, Any]:
+def _run_facets(app: Application, settings: CaptureSettings, parent: tuple[str, str, str] | None,
+                with_details: bool = False) -> dict[str, Any]:
+    """The run facets every event carries; ``with_details`` adds spark_applicationDetails (START, RUNNING)."""
     facets: dict[str, Any] = {
         "processing_engine": processing_engine_run.ProcessingEngineRunFacet(
             version=app.spark_version, name="spark", openlineageAdapterVersion=VERSION),
         "spark_properties": SparkPropertiesRunFacet(
             properties={k: v for k, v in app.properties.items() if k in REPORTED_PROPERTIES}),
     }
+    if with_details and app.details:
+        facets["spark_applicationDetails"] = SparkApplicationDetailsRunFacet(**app.details)
     if parent is not None:
         namespace, name, run_id = parent
         facets["parent"] = parent_run.ParentRunFacet(
@@ -171,22 +262,38 @@ def application_parent(app: Application, settings: CaptureSettings) -> tuple[str
 
 
 def application_event(state: RunState, app: Application, settings: CaptureSettings, at_ms: int) -> RunEvent:
+    facets = _run_facets(app, settings, application_parent(app, settings), with_details=state == RunState.START)
     return RunEvent(
-        eventType=state, eventTime=iso(at_ms), producer=PRODUCER,
-        run=Run(runId=app.run_id, facets=_run_facets(app, settings, application_parent(app, settings))),
+        eventType=state, eventTime=iso(at_ms), producer=PRODUCER, run=Run(runId=app.run_id, facets=facets),
         job=Job(namespace=settings.namespace, name=app.job_name, facets=_job_facets(app, settings, "APPLICATION")),
     )
 
 
-def query_events(snapshot: QuerySnapshot, run_id: str, app: Application, settings: CaptureSettings,
-                 lineage: Mapping[str, Any] | None, extraction_error: str | None = None) -> list[RunEvent]:
-    """START and COMPLETE (or FAIL) for one write, the application run as their parent."""
+def query_job_name(snapshot: QuerySnapshot, app: Application, settings: CaptureSettings) -> str:
+    """``<app>.execute_<command>.<output>`` as the official listener names a query's job.
+
+    Some commands end in their table rather than their path; v2 commands have no ``execute_``.
+    """
     _, output_name = dataset_identity(snapshot.output.uri)
-    job = Job(namespace=settings.namespace,
-              name=job_name(app.name, snapshot.command, output_name, settings.append_dataset_name),
-              facets=_job_facets(app, settings, "SQL_JOB"))
-    facets = _run_facets(app, settings, (settings.namespace, app.job_name, app.run_id))
-    end_facets = dict(facets)
+    if snapshot.command in TABLE_NAMED_JOBS and snapshot.output.table is not None:
+        output_name = snapshot.output.table[1]
+    name = job_name(app.name, snapshot.command, output_name, settings.append_dataset_name)
+    if snapshot.command in V2_COMMANDS:
+        name = name.replace(".execute_", ".", 1)
+    return name
+
+
+def query_events(snapshot: QuerySnapshot, run_id: str, app: Application, settings: CaptureSettings,
+                 lineage: Mapping[str, Any] | None, extraction_error: str | None = None,
+                 spark_jobs: Sequence[tuple[int, int]] = ()) -> list[RunEvent]:
+    """START, a RUNNING per Spark job (id, submission ms), then COMPLETE (or FAIL) for one query.
+
+    The application run is their parent.
+    """
+    job = Job(namespace=settings.namespace, name=query_job_name(snapshot, app, settings),
+              facets=_job_facets(app, settings, "SQL_JOB", snapshot.sql))
+    parent = (settings.namespace, app.job_name, app.run_id)
+    end_facets = _run_facets(app, settings, parent)
     if snapshot.error is not None:
         end_facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
             message=snapshot.error, programmingLanguage="JAVA", stackTrace=snapshot.stack_trace)
@@ -194,12 +301,21 @@ def query_events(snapshot: QuerySnapshot, run_id: str, app: Application, setting
         end_facets["extractionError"] = extraction_error_run.ExtractionErrorRunFacet(
             totalTasks=1, failedTasks=1, errors=[extraction_error_run.Error(errorMessage=extraction_error,
                                                                             task="columnLineage")])
-    inputs = inputs_of(snapshot, settings)
-    start = RunEvent(eventType=RunState.START, eventTime=iso(snapshot.started_ms), producer=PRODUCER,
-                     run=Run(runId=run_id, facets=facets), job=job, inputs=inputs,
-                     outputs=[output_of(snapshot, settings, lineage, complete=False)])
-    end = RunEvent(eventType=RunState.FAIL if snapshot.error else RunState.COMPLETE,
-                   eventTime=iso(snapshot.ended_ms), producer=PRODUCER, run=Run(runId=run_id, facets=end_facets),
-                   job=job, inputs=inputs,
-                   outputs=[output_of(snapshot, settings, lineage, complete=snapshot.error is None)])
-    return [start, end]
+    catalog = app.catalog
+    inputs = inputs_of(snapshot, settings, catalog)
+    running = output_of(snapshot, settings, lineage, complete=False, catalog=catalog)
+    events = [RunEvent(eventType=RunState.START, eventTime=iso(snapshot.started_ms), producer=PRODUCER,
+                       run=Run(runId=run_id, facets=_run_facets(app, settings, parent, with_details=True)),
+                       job=job, inputs=inputs, outputs=[running])]
+    for job_id, submitted_ms in spark_jobs:
+        facets = _run_facets(app, settings, parent, with_details=True)
+        if settings.facet_enabled("spark_jobDetails"):
+            facets["spark_jobDetails"] = SparkJobDetailsRunFacet(jobId=job_id)
+        at = min(max(submitted_ms, snapshot.started_ms), snapshot.ended_ms)  # clocks agree to the ms only
+        events.append(RunEvent(eventType=RunState.RUNNING, eventTime=iso(at), producer=PRODUCER,
+                               run=Run(runId=run_id, facets=facets), job=job, inputs=inputs, outputs=[running]))
+    events.append(RunEvent(
+        eventType=RunState.FAIL if snapshot.error else RunState.COMPLETE, eventTime=iso(snapshot.ended_ms),
+        producer=PRODUCER, run=Run(runId=run_id, facets=end_facets), job=job, inputs=inputs,
+        outputs=[output_of(snapshot, settings, lineage, complete=snapshot.error is None, catalog=catalog)]))
+    return events

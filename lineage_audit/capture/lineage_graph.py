@@ -29,8 +29,9 @@ COUNTING_AGGREGATES = frozenset({"Count", "CountIf", "HyperLogLogPlusPlus"})
 # Ranking functions carry the window's ORDER BY as their children; that dependency is already the
 # window spec's INDIRECT WINDOW, the function itself reads no column.
 RANK_LIKE = frozenset({"Rank", "DenseRank", "PercentRank", "CumeDist", "RowNumber", "NTile"})
-# Wrappers that neither change nor compute a value.
-TRANSPARENT = frozenset({"Alias", "SortOrder", "WindowSpecDefinition"})
+# Wrappers that neither change nor compute a value; nvl, nvl2 and nullif hold the expression Spark
+# replaces them with (coalesce, If) as their only child, which is all the official listener sees.
+TRANSPARENT = frozenset({"Alias", "SortOrder", "WindowSpecDefinition", "Nvl", "Nvl2", "NullIf"})
 
 
 @dataclass(frozen=True)
@@ -157,35 +158,20 @@ class LineageGraph:
     def dependencies(self, expr: Expr, context: Transformation) -> list[Dep]:
         """The attribute ids ``expr`` reads, each with the transformation composed from ``context``."""
         found: list[Dep] = []
-        stack: list[tuple[Expr, Transformation]] = [(expr, context)]
+        # Each entry carries the common-expression definitions in scope (see _shared_definitions).
+        stack: list[tuple[Expr, Transformation, tuple[Expr, ...]]] = [(expr, context, ())]
         while stack:
-            node, ctx = stack.pop()
+            node, ctx, shared = stack.pop()
             name = node.name
             if name in ("AttributeReference", "OuterReference"):
                 found.extend((i, ctx) for i in attribute_ids(node))
-            elif name in TRANSPARENT:
-                stack.extend((child, ctx) for child in node.children)
-            elif name in RANK_LIKE:
-                continue
-            elif name == "AggregateExpression" and node.children:
-                function = node.children[0].name
-                inner = ctx.merge(COUNT if function in COUNTING_AGGREGATES else AGGREGATION)
-                stack.append((node.children[0], inner))
-                # sum(x) FILTER (WHERE cond): cond picks the rows aggregated, as a CASE WHEN would
-                stack.extend((child, inner.merge(CONDITIONAL)) for child in node.children[1:])
-            elif name in ("CaseWhen", "If"):
-                stack.extend(_conditional_children(node, ctx))
-            elif name == "WindowExpression" and len(node.children) == 2:
-                stack.append((node.children[0], ctx))
-                stack.append((node.children[1], ctx.merge(WINDOW)))
-            elif name == "PivotFirst" and len(node.children) >= 2:
-                # Pivot: the pivot column only chooses which output column a value lands in.
-                stack.append((node.children[0], ctx.merge(CONDITIONAL)))
-                stack.extend((child, ctx) for child in node.children[1:])
+            elif name == "With" and node.children:
+                stack.append((node.children[0], ctx, tuple(node.children[1:])))
+            elif name == "CommonExpressionRef":
+                stack.extend((definition, ctx, ()) for definition in _shared_definitions(node, shared))
             else:
-                inner = ctx.merge(MASKED if name in MASKING_FUNCTIONS else TRANSFORMATION)
                 found.extend((i, ctx.merge(t)) for i, t in self.subqueries.get(id(node), ()))
-                stack.extend((child, inner) for child in node.children)
+                stack.extend((child, child_ctx, shared) for child, child_ctx in _children_in_context(node, ctx))
         return found
 
     def lineage_of(self, expr_id: int) -> FieldLineage:
@@ -221,14 +207,74 @@ class LineageGraph:
         return result
 
 
+def _children_in_context(node: Expr, ctx: Transformation) -> list[tuple[Expr, Transformation]]:
+    """The children of ``node`` that reach its value, each with its composed transformation."""
+    name, children = node.name, node.children
+    if name in TRANSPARENT:
+        return [(child, ctx) for child in children]
+    if name in RANK_LIKE:
+        return []
+    if name == "AggregateExpression" and children:
+        inner = ctx.merge(COUNT if children[0].name in COUNTING_AGGREGATES else AGGREGATION)
+        # sum(x) FILTER (WHERE cond): cond picks the rows aggregated, as a CASE WHEN would
+        return [(children[0], inner)] + [(child, inner.merge(CONDITIONAL)) for child in children[1:]]
+    if name in ("CaseWhen", "If"):
+        return _conditional_children(node, ctx)
+    if name == "Coalesce":
+        return _coalesce_children(node, ctx)
+    if name == "WindowExpression" and len(children) == 2:
+        return [(children[0], ctx), (children[1], ctx.merge(WINDOW))]
+    if name == "PivotFirst" and len(children) >= 2:
+        # Pivot: the pivot column only chooses which output column a value lands in.
+        return [(children[0], ctx.merge(CONDITIONAL))] + [(child, ctx) for child in children[1:]]
+    inner = ctx.merge(MASKED if name in MASKING_FUNCTIONS else TRANSFORMATION)
+    return [(child, inner) for child in children]
+
+
 def _conditional_children(node: Expr, ctx: Transformation) -> list[tuple[Expr, Transformation]]:
     """CASE WHEN (c1, v1, c2, v2, ..., [else]) and If (c, t, f): conditions are INDIRECT CONDITIONAL,
-    values keep the context (a bare attribute stays IDENTITY)."""
+    values a TRANSFORMATION (a bare attribute too: the official listener says so since 1.x)."""
     children = node.children
     if node.name == "If":
         conditions = {0}
     else:
         branch_items = len(children) - (len(children) % 2)
         conditions = set(range(0, branch_items, 2))
-    condition_ctx = ctx.merge(CONDITIONAL)
-    return [(child, condition_ctx if index in conditions else ctx) for index, child in enumerate(children)]
+    condition_ctx, value_ctx = ctx.merge(CONDITIONAL), ctx.merge(TRANSFORMATION)
+    return [(child, condition_ctx if index in conditions else value_ctx) for index, child in enumerate(children)]
+
+
+def _coalesce_children(node: Expr, ctx: Transformation) -> list[tuple[Expr, Transformation]]:
+    """coalesce / nvl / ifnull (and a full outer join's USING key): each argument both decides
+    whether the next one is looked at (INDIRECT CONDITIONAL) and may be the value (TRANSFORMATION).
+
+    As Spark's optimizer does before the official listener sees the plan, arguments after one that
+    is never null are dropped, and a coalesce of one argument is that argument.
+    """
+    kept: list[Expr] = []
+    for child in node.children:
+        kept.append(child)
+        if _never_null(child):
+            break
+    if len(kept) == 1:
+        return [(kept[0], ctx)]
+    condition_ctx, value_ctx = ctx.merge(CONDITIONAL), ctx.merge(TRANSFORMATION)
+    return [pair for child in kept for pair in ((child, condition_ctx), (child, value_ctx))]
+
+
+def _never_null(expr: Expr) -> bool:
+    if expr.name == "Literal":
+        return expr.fields.get("value") is not None
+    return expr.name == "AttributeReference" and expr.fields.get("nullable") is False
+
+
+def _shared_definitions(ref: Expr, shared: tuple[Expr, ...]) -> list[Expr]:
+    """What a CommonExpressionRef stands for: the expression of its CommonExpressionDef.
+
+    Spark 4 rewrites nullif(a, b) as ``With(If(EqualTo(ref, b), null, ref), def(a))`` so that ``a``
+    is computed once; the optimizer inlines it again before the official listener looks. Catalyst's
+    JSON leaves the ids out, so a reference whose id is unknown reads every definition in scope.
+    """
+    wanted = ref.fields.get("id")
+    matching = [d for d in shared if wanted is not None and d.fields.get("id") == wanted]
+    return [child for definition in (matching or shared) for child in definition.children]

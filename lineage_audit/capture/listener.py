@@ -17,6 +17,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from dataclasses import replace
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -31,13 +32,13 @@ from lineage_audit.capture.naming import dataset_identity
 from lineage_audit.capture.plan import parse_plan
 from lineage_audit.capture.settings import CaptureSettings, official_listener_registered, resolve_settings
 from lineage_audit.capture.source_location import locate
-from lineage_audit.capture.snapshot import FILE_INSERT, QuerySnapshot, encloses, take_snapshot
+from lineage_audit.capture.snapshot import DatasetRef, QuerySnapshot, encloses, fills, take_snapshot
 
 log = logging.getLogger(__name__)
 _STOP = object()
-_FLUSH = object()  # releases a held file write (see _work) so that flush() sees it emitted
-# How long a file write waits for a CTAS that may enclose it (Spark reports the CTAS right after).
-CTAS_WAIT_SECONDS = 1.0
+_FLUSH = object()  # marks how far flush() must wait
+# Recent SQL executions searched for a query's Spark jobs (its own is among the last few).
+RECENT_EXECUTIONS = 50
 
 
 def compute_lineage(snapshot: QuerySnapshot, settings: CaptureSettings) -> dict[str, Any]:
@@ -60,10 +61,10 @@ class _Listener:
         self._capture = capture
 
     def onSuccess(self, func_name, qe, duration_ns):  # noqa: N802 (Java interface)
-        self._capture.observe(qe, duration_ns, None)
+        self._capture.observe(qe, duration_ns, None, func_name)
 
     def onFailure(self, func_name, qe, exception):  # noqa: N802 (Java interface)
-        self._capture.observe(qe, 0, exception)
+        self._capture.observe(qe, 0, exception, func_name)
 
 
 class Capture:
@@ -83,16 +84,64 @@ class Capture:
         self._jmanager = None
         self._jsc = None
         self._jvm = None
+        self._jsession = None
+        self._tables: dict[str, DatasetRef] = {}  # catalog tables seen, by db.table: a DROP's only record
+        self._nested: list[QuerySnapshot] = []  # inner writes waiting for the command that ran them
+        self._nested_lock = threading.Lock()
+        self._recent: deque[QuerySnapshot] = deque(maxlen=8)  # writes a Hive CTAS reported next may have run
 
     # -- callback side (Spark's listener bus thread) ---------------------------------------
-    def observe(self, qe, duration_ns: int, error) -> None:
+    def observe(self, qe, duration_ns: int, error, func_name: str = "") -> None:
+        snapshot = None
         try:
-            snapshot = take_snapshot(self._jvm, qe, duration_ns, error)
+            query_id = int(qe.id())
+        except Exception:  # Spark versions before 3.5 number no query executions
+            query_id = -1
+        try:
+            snapshot = take_snapshot(self._jvm, qe, duration_ns, error, func_name, self._tables)
         except Exception as exc:  # a plan shape capture cannot read: skip it, never fail Spark
             self._warn_once("snapshot", "could not read a query plan for lineage: %s", exc)
-            return
         if snapshot is not None:
-            self._queue.put(snapshot)
+            for ref in (snapshot.output, *snapshot.leaves):
+                if ref is not None and ref.table is not None and ref.schema_json:
+                    self._tables[ref.table[1]] = ref
+        self._pair(snapshot, query_id)
+
+    def _pair(self, snapshot: QuerySnapshot | None, query_id: int) -> None:
+        """Queue ``snapshot``, with the inner write it encloses folded in.
+
+        Spark reports a command's inner write (a CTAS's, a saveAsTable's) before the command,
+        on the same thread, and numbers the command's query first. So an inner write waits here
+        until a query numbered before it ends: the one that ran it, whatever the load.
+        """
+        with self._nested_lock:
+            inner = [w for w in self._nested if w.query_id > query_id]
+            self._nested = [w for w in self._nested if w.query_id <= query_id]
+            for write in inner:
+                if snapshot is not None and encloses(snapshot, write):
+                    # one write, reported once: as the CTAS, with the inner write's statistics and jobs
+                    snapshot = replace(snapshot, metrics=write.metrics if snapshot.error is None else {},
+                                       query_uuid=write.query_uuid)
+                else:
+                    self._queue.put(write)
+            if snapshot is None:
+                return
+            inserted = next((w for w in self._recent if fills(snapshot, w)), None)
+            if inserted is not None and snapshot.error is None:
+                # A Hive CTAS runs its insert as a query of its own, reported (as the official listener
+                # reports it) as a run of its own; the CTAS's run gets the insert's statistics too.
+                snapshot = replace(snapshot, metrics=inserted.metrics)
+            self._recent.append(snapshot)
+            if snapshot.nested:
+                self._nested.append(snapshot)
+            else:
+                self._queue.put(snapshot)
+
+    def _release_nested(self) -> None:
+        with self._nested_lock:
+            for write in self._nested:
+                self._queue.put(write)
+            self._nested = []
 
     # -- worker side -------------------------------------------------------------------------
     def _work(self) -> None:
@@ -102,29 +151,12 @@ class Capture:
                 log.info("replayed %d spooled lineage events (%d still pending)", sent, pending)
         except Exception as exc:
             self._warn_once("replay", "replaying spooled lineage events failed: %s", exc)
-        held: QuerySnapshot | None = None  # a file write that may be the inside of a CTAS reported next
         while True:
-            try:
-                item = self._queue.get(timeout=CTAS_WAIT_SECONDS if held is not None else None)
-            except queue.Empty:
-                self._handle(held)
-                held = None
-                continue
-            if held is not None:
-                if isinstance(item, QuerySnapshot) and encloses(item, held):
-                    # one write, reported once: as the CTAS, with the inner write's statistics
-                    item = replace(item, metrics=held.metrics if item.error is None else {})
-                    self._queue.task_done()
-                else:
-                    self._handle(held)
-                held = None
+            item = self._queue.get()
             if item is _STOP or item is _FLUSH:
                 self._queue.task_done()
                 if item is _STOP:
                     return
-                continue
-            if isinstance(item, QuerySnapshot) and item.command == FILE_INSERT and item.output.table is None:
-                held = item
                 continue
             self._handle(item)
 
@@ -141,6 +173,9 @@ class Capture:
 
     def _process(self, snapshot: QuerySnapshot) -> None:
         lineage, problem = None, None
+        if not snapshot.query_json:  # a table command (CREATE, DROP, ...): no query, no column lineage
+            self._emit_all(query_events(snapshot, str(generate_new_uuid()), self.app, self.settings, None))
+            return
         try:
             future = self._pool.submit(compute_lineage, snapshot, self.settings)
         except RuntimeError:  # at interpreter exit no new threads start: compute here, without a budget
@@ -157,9 +192,43 @@ class Capture:
             problem = f"column lineage failed: {type(exc).__name__}: {exc}"
         if problem:
             self._warn_once("lineage", "%s", problem)
-        for event in query_events(snapshot, str(generate_new_uuid()), self.app, self.settings, lineage, problem):
+        jobs = self._spark_jobs(snapshot.query_uuid)
+        self._emit_all(query_events(snapshot, str(generate_new_uuid()), self.app, self.settings, lineage, problem,
+                                    spark_jobs=jobs))
+
+    def _emit_all(self, events) -> None:
+        for event in events:
             self.emitter.emit(event)
         self.queries += 1
+
+    def _spark_jobs(self, query_uuid: str | None) -> list[tuple[int, int]]:
+        """(job id, submission time in ms) of the Spark jobs a query ran, from Spark's status store.
+
+        The store is filled by another listener queue than capture's callback; a query it does
+        not hold (yet, or any more) simply gets no RUNNING events.
+        """
+        if query_uuid is None or self._jsession is None:
+            return []
+        try:
+            store = self._jsession.sharedState().statusStore()
+            count = int(store.executionsCount())
+            recent = store.executionsList(max(0, count - RECENT_EXECUTIONS), RECENT_EXECUTIONS)
+            for i in reversed(range(recent.size())):
+                execution = recent.apply(i)
+                if str(execution.queryId().toString()) == query_uuid:
+                    return self._job_times(execution.jobs().keySet().toSeq())
+        except Exception as exc:  # a stopped context: nothing to look up
+            self._warn_once("jobs", "could not read the Spark jobs of a query: %s", exc)
+        return []
+
+    def _job_times(self, job_ids) -> list[tuple[int, int]]:
+        store, found = self._jsc.sc().statusStore(), []
+        for i in range(job_ids.size()):
+            job_id = int(job_ids.apply(i))
+            submitted = store.job(job_id).submissionTime()
+            if submitted.isDefined():
+                found.append((job_id, int(submitted.get().getTime())))
+        return sorted(found)
 
     def _warn_once(self, kind: str, message: str, *args) -> None:
         if kind not in self._warned:
@@ -175,6 +244,7 @@ class Capture:
         self._jmanager = spark._jsparkSession.listenerManager()
         self._jsc = spark.sparkContext._jsc
         self._jvm = spark.sparkContext._jvm
+        self._jsession = spark._jsparkSession
         self._jmanager.register(self._jlistener)
         self._queue.put(application_event(RunState.START, self.app, self.settings, int(time.time() * 1000)))
         self._worker.start()
@@ -193,6 +263,7 @@ class Capture:
                 self._jsc.sc().listenerBus().waitUntilEmpty(int(timeout * 1000))
         except Exception:  # a stopped context has nothing left to deliver
             pass
+        self._release_nested()
         self._queue.put(_FLUSH)
         while self._queue.unfinished_tasks and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -207,11 +278,22 @@ class Capture:
                 self._jmanager.unregister(self._jlistener)
         except Exception:  # the JVM may already be gone at interpreter exit
             pass
+        self._release_nested()
         self._queue.put(application_event(RunState.COMPLETE, self.app, self.settings, int(time.time() * 1000)))
         self._queue.put(_STOP)
         self._worker.join(timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.emitter.close()
+
+
+def application_details(spark, spark_conf: Mapping[str, str]) -> dict[str, str]:
+    """The spark_applicationDetails facet's fields (the official listener's; appName is Spark's own)."""
+    sc = spark.sparkContext
+    details = {"master": sc.master, "appName": sc.appName, "applicationId": sc.applicationId,
+               "deployMode": spark_conf.get("spark.submit.deployMode", "client"),
+               "driverHost": spark_conf.get("spark.driver.host"), "userName": sc.sparkUser(),
+               "uiWebUrl": sc.uiWebUrl}
+    return {k: v for k, v in details.items() if v}
 
 
 def install(spark, conf: Mapping[str, str] | None = None) -> Capture | None:
@@ -226,11 +308,12 @@ def install(spark, conf: Mapping[str, str] | None = None) -> Capture | None:
         return None
     set_producer(PRODUCER)  # the library's hook for the producer of the facets it builds
     app = Application(
-        name=spark_conf.get("spark.app.name", "spark_application"),
+        name=settings.app_name or spark_conf.get("spark.app.name", "spark_application"),
         run_id=str(generate_new_uuid()),
         spark_version=spark.version,
         properties=spark_conf,
         namespace=settings.namespace,
         source=locate() if settings.facet_enabled("sourceCodeLocation") else None,
+        details=application_details(spark, spark_conf),
     )
     return Capture(app, settings, Emitter(settings.transport, settings.spool_dir)).start(spark)

@@ -14,11 +14,20 @@
 'insert_into_hadoop_fs_relation_command'
 >>> job_name("Orders Job", "InsertIntoHadoopFsRelationCommand", "/work/data/outputs/enriched_orders")
 'orders_job.execute_insert_into_hadoop_fs_relation_command.outputs_enriched_orders'
+
+A folder that only names a partition (a date, a month, ``key=value``) is not a dataset of its own:
+the name ends at the table folder above it, as the official listener's dataset name trimmers do.
+
+>>> dataset_identity("file:/work/data/rdd_c/20251030")
+('file', '/work/data/rdd_c')
+>>> job_name("app", "InsertIntoHadoopFsRelationCommand", dataset_identity("/data/rdd_c/2025-10-30")[1])
+'app.execute_insert_into_hadoop_fs_relation_command.data_rdd_c'
 """
 
 from __future__ import annotations
 
 import re
+from typing import Callable
 from urllib.parse import urlsplit
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -50,7 +59,14 @@ def _jdbc_identity(uri: str) -> tuple[str, str]:
 
 
 def dataset_identity(uri: str) -> tuple[str, str]:
-    """(namespace, name) of a dataset stored at ``uri`` (a path, a URI or a :func:`jdbc_uri`)."""
+    """(namespace, name) of a dataset stored at ``uri`` (a path, a URI or a :func:`jdbc_uri`),
+    partition folders trimmed off its end (see :func:`trim_partition_folders`)."""
+    namespace, name = location_identity(uri)
+    return namespace, trim_partition_folders(name)
+
+
+def location_identity(uri: str) -> tuple[str, str]:
+    """(namespace, name) of exactly the folder ``uri`` names, partition folders and all."""
     if uri.startswith("jdbc:"):
         return _jdbc_identity(uri)
     parts = urlsplit(uri)
@@ -79,3 +95,99 @@ def job_name(app_name: str, command: str, output_name: str | None, append_datase
     if append_dataset_name and output_name:
         name += f".{dataset_suffix(output_name)}"
     return name
+
+
+# --- Partition folders -------------------------------------------------------------------------
+# The official listener (openlineage-java's DatasetConfig) trims a dataset name with four trimmers,
+# in this order, again and again until none applies: a date, key=value, year/month[/day] folders,
+# a year-month. Java's SMART date resolution accepts any day 1-31 in any month; so do these.
+_DATE_IN_TEXT = (re.compile(r"\d{4}-\d{2}-\d{2}"), re.compile(r"\d{2}\.\d{2}\.\d{4}"), re.compile(r"\d{8}"))
+_YEAR_MONTH = (re.compile(r"(\d{4,})(\d{2})"), re.compile(r"(\d{4,})-(\d{2})"))
+_YEAR_MONTH_DAY = re.compile(r"(\d{4,})(\d{2})(\d{2})")
+
+
+def _is_date(text: str) -> bool:
+    """Whether a yyyy-MM-dd, dd.MM.yyyy or yyyyMMdd match is a date (Java's SMART resolution)."""
+    digits = re.sub(r"\D", "", text)
+    year, month, day = (digits[4:], digits[2:4], digits[:2]) if "." in text else (digits[:4], digits[4:6], digits[6:])
+    return int(year) >= 1 and 1 <= int(month) <= 12 and 1 <= int(day) <= 31
+
+
+def _year_month_day(text: str) -> bool:
+    match = _YEAR_MONTH_DAY.fullmatch(text)
+    return bool(match) and int(match[1]) >= 1 and 1 <= int(match[2]) <= 12 and 1 <= int(match[3]) <= 31
+
+
+def _year_month(text: str) -> bool:
+    return any((m := pattern.fullmatch(text)) and int(m[1]) >= 1 and 1 <= int(m[2]) <= 12 for pattern in _YEAR_MONTH)
+
+
+def _folders(name: str) -> list[str]:
+    return [part for part in name.removeprefix("/").split("/")]
+
+
+def _trim_date(name: str) -> str:
+    """``.../20251030``, ``.../2025-10-30T10:00:00Z``: a date with at most a time, nothing else."""
+    folders = _folders(name)
+    if len(folders) < 2:
+        return name
+    last = folders[-1]
+    for pattern in _DATE_IN_TEXT:
+        for match in pattern.finditer(last):
+            if _is_date(match[0]):
+                rest = last.replace(match[0], "", 1).replace("T", "", 1).replace("Z", "", 1)
+                return name.rsplit("/", 1)[0] if not re.sub(r"[\s:.\-\d]", "", rest) else name
+    return name
+
+
+def _trim_key_value(name: str) -> str:
+    """``.../dt=2025-10-30``: one ``=`` in the last folder."""
+    folders = _folders(name)
+    return name.rsplit("/", 1)[0] if len(folders) > 1 and folders[-1].count("=") == 1 else name
+
+
+def _trim_year_month_day_folders(name: str) -> str:
+    """``.../2025/10`` and ``.../2025/10/30``: two or three folders that together read as a date."""
+    folders = _folders(name)
+    if len(folders) >= 3 and _year_month("".join(folders[-2:])):
+        return name.rsplit("/", 2)[0]
+    if len(folders) >= 4 and _year_month_day("".join(folders[-3:])):
+        return name.rsplit("/", 3)[0]
+    return name
+
+
+def _trim_year_month(name: str) -> str:
+    """``.../202510`` and ``.../2025-10``."""
+    folders = _folders(name)
+    return name.rsplit("/", 1)[0] if len(folders) > 1 and _year_month(folders[-1]) else name
+
+
+_TRIMMERS: tuple[Callable[[str], str], ...] = (_trim_date, _trim_key_value, _trim_year_month_day_folders,
+                                               _trim_year_month)
+
+
+def trim_partition_folders(name: str) -> str:
+    """A dataset name without the partition folders at its end, as the official listener names it.
+
+    >>> trim_partition_folders("/data/rdd_c/20251030")
+    '/data/rdd_c'
+    >>> [trim_partition_folders(f"/data/t/{folder}") for folder in ("2025-10-30", "30.10.2025", "2025-10",
+    ...                                                             "202510", "dt=2025-10-30", "2025-10-30T10:00:00Z")]
+    ['/data/t', '/data/t', '/data/t', '/data/t', '/data/t', '/data/t']
+    >>> trim_partition_folders("/data/t/2025/10/30"), trim_partition_folders("/data/t/dt=2025-10-30/hour=10")
+    ('/data/t', '/data/t')
+    >>> trim_partition_folders("warehouse/orders/20251030")  # an object store key: no leading slash
+    'warehouse/orders'
+
+    Not partitions: a date with other text, an impossible date, a folder right under the root.
+
+    >>> [trim_partition_folders(n) for n in ("/data/t/data_20251030", "/data/t/20251340", "/20251030", "/data/t")]
+    ['/data/t/data_20251030', '/data/t/20251340', '/20251030', '/data/t']
+    """
+    while True:
+        trimmed = name
+        for trimmer in _TRIMMERS:
+            trimmed = trimmer(trimmed)
+        if trimmed == name:
+            return name
+        name = trimmed

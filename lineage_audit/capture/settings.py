@@ -41,6 +41,7 @@ class CaptureSettings:
     parent_run_id: str | None = None
     timeout_seconds: float = 10.0
     spool_dir: Path = field(default_factory=lambda: default_data_dir() / "lineage-spool")
+    app_name: str | None = None  # spark.openlineage.appName: names the application's jobs instead of spark.app.name
 
     def facet_enabled(self, name: str) -> bool:
         return name not in self.disabled_facets
@@ -154,6 +155,7 @@ def resolve_settings(spark_conf: Mapping[str, str], file_config: Mapping[str, st
         parent_run_id=tree.get("parentRunId"),
         timeout_seconds=float(tree.get("timeoutSeconds", 10)),
         spool_dir=Path(spool) if spool else default_data_dir() / "lineage-spool",
+        app_name=str(tree["appName"]) if tree.get("appName") else None,
     )
 
 

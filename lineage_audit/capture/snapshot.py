@@ -19,7 +19,22 @@ FILE_INSERT = "InsertIntoHadoopFsRelationCommand"
 CTAS = "CreateDataSourceTableAsSelectCommand"
 SAVE_INTO = "SaveIntoDataSourceCommand"
 INSERT_INTO_SOURCE = "InsertIntoDataSourceCommand"
-WRITE_COMMANDS = (FILE_INSERT, CTAS, SAVE_INTO, INSERT_INTO_SOURCE)
+HIVE_INSERT = "InsertIntoHiveTable"
+HIVE_CTAS = "CreateHiveTableAsSelectCommand"
+WRITE_COMMANDS = (FILE_INSERT, CTAS, SAVE_INTO, INSERT_INTO_SOURCE, HIVE_INSERT, HIVE_CTAS)
+CREATING_COMMANDS = (CTAS, HIVE_CTAS)
+# Commands that change a catalog table without a query: the table is their output, with the
+# lifecycle state the official listener reports (LOAD DATA reads a file and reports none).
+LOAD_DATA = "LoadDataCommand"
+DROP_TABLE = "DropTable"
+TABLE_COMMANDS = {
+    "CreateTableCommand": "CREATE", "CreateDataSourceTableCommand": "CREATE", DROP_TABLE: "DROP",
+    "DropTableCommand": "DROP", "TruncateTableCommand": "TRUNCATE", "AlterTableAddColumnsCommand": "ALTER",
+    "AlterTableRenameCommand": "RENAME", LOAD_DATA: None,
+}
+# How Spark's DataSource names the file write it runs inside a command (a CTAS, saveAsTable):
+# such a write is the inner half of the command reported right after it.
+NESTED_WRITE = "file source write"
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,9 @@ class DatasetRef:
     # A catalog table's symlink as the official listener names it: (the database's location, "db.table")
     table: tuple[str, str] | None = None
     schema_json: str | None = None
+    # What the official listener's inputStatistics reports of a file source: its bytes and files.
+    size: int | None = None
+    file_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,14 @@ class QuerySnapshot:
     error: str | None = None
     stack_trace: str | None = None
     query_id: int = -1  # Spark's QueryExecution id: a CTAS's inner write has a higher one than the CTAS
+    lifecycle: str | None = None  # a table command's lifecycleStateChange (CREATE, DROP, TRUNCATE, ALTER, RENAME)
+    previous: DatasetRef | None = None  # a renamed table's old location
+    nested: bool = False  # a write Spark ran inside another command (see NESTED_WRITE)
+    sql: str | None = None  # the SQL text, when the query came from spark.sql
+    query_uuid: str | None = None  # QueryExecution.queryId: finds the query's Spark jobs in the status store
+    # Files read by the RDDs behind LogicalRDD / ExternalRDD leaves (``df.rdd.map(...).toDF()``): inputs
+    # whose columns are unknown, so not part of ``leaves`` (see rdd_inputs)
+    rdd_inputs: tuple[DatasetRef, ...] = ()
 
 
 def _option(value) -> Any:
@@ -95,16 +121,35 @@ def _table_symlink(table, jvm) -> tuple[str, str] | None:
     return namespace.rstrip("/"), f"{database}.{identifier.table()}"
 
 
+def _is_file_relation(relation) -> bool:
+    try:
+        return relation.location().rootPaths() is not None
+    except Exception:  # not a file-based relation
+        return False
+
+
+def _file_statistics(index) -> tuple[int | None, int | None]:
+    """Bytes and files of a file index (listed already: Spark planned the scan from them)."""
+    try:
+        return int(index.sizeInBytes()), len(index.inputFiles())
+    except Exception:  # an index that lists lazily or not at all: no statistics rather than no input
+        return None, None
+
+
 def _leaf_ref(leaf, jvm) -> DatasetRef | None:
     kind = leaf.getClass().getSimpleName()
     if kind == "LogicalRelation":
         relation = leaf.relation()
         relation_kind = relation.getClass().getSimpleName()
         ident = _table_symlink(_option(leaf.catalogTable()), jvm)
-        if relation_kind == "HadoopFsRelation":
-            paths = relation.location().rootPaths()
+        # Delta's relation is an anonymous HadoopFsRelation subclass: no simple name, a file location all the same
+        if relation_kind == "HadoopFsRelation" or (not relation_kind and _is_file_relation(relation)):
+            index = relation.location()
+            paths = index.rootPaths()
             uri = paths.head().toString() if paths.nonEmpty() else ""
-            return DatasetRef(uri, relation.fileFormat().toString().lower(), ident, relation.schema().json())
+            size, files = _file_statistics(index)
+            return DatasetRef(uri, relation.fileFormat().toString().lower(), ident, relation.schema().json(),
+                              size=size, file_count=files)
         if relation_kind == "JDBCRelation":
             options = relation.jdbcOptions()
             return DatasetRef(jdbc_uri(options.url(), options.tableOrQuery()), "jdbc", ident, relation.schema().json())
@@ -163,6 +208,44 @@ def plan_json(plan) -> str:
     return json.dumps(nodes)
 
 
+# RDDs a DataFrame built from an RDD can be reading files through, and how many RDDs to look at.
+_RDD_LEAVES = ("LogicalRDD", "ExternalRDD")
+_RDD_WALK_LIMIT = 500
+
+
+def _rdd_file_folders(rdd, jvm) -> list[str]:
+    """Folders an RDD reads directly: a FileScanRDD's files' folders, a HadoopRDD's input paths."""
+    kind = rdd.getClass().getSimpleName()
+    if kind == "FileScanRDD":
+        return [str(f.filePath().toPath().getParent().toString())
+                for partition in _seq(rdd.filePartitions()) for f in partition.files()]
+    if kind == "HadoopRDD":  # sc.textFile(): a file stands for its folder
+        conf = rdd.getJobConf()
+        paths = jvm.org.apache.hadoop.mapred.FileInputFormat.getInputPaths(conf)
+        return [str((p if p.getFileSystem(conf).isDirectory(p) else p.getParent()).toString()) for p in paths]
+    return []
+
+
+def rdd_inputs(jvm, plan) -> list[DatasetRef]:
+    """Input datasets behind the plan's RDD leaves, found as the official listener finds them: the
+    files at the bottom of each RDD's lineage (a DataFrame turned into an RDD and back reads them)."""
+    folders: list[str] = []
+    for leaf in _seq(plan.collectLeaves()):
+        if leaf.getClass().getSimpleName() not in _RDD_LEAVES:
+            continue
+        pending, seen = [leaf.rdd()], set()
+        while pending and len(seen) < _RDD_WALK_LIMIT:
+            rdd = pending.pop()
+            if int(rdd.id()) in seen:
+                continue
+            seen.add(int(rdd.id()))
+            for folder in _rdd_file_folders(rdd, jvm):
+                if folder not in folders:
+                    folders.append(folder)
+            pending.extend(dependency.rdd() for dependency in _seq(rdd.dependencies()))
+    return [DatasetRef(folder, "rdd") for folder in folders]
+
+
 def plan_leaves(jvm, plan, plan_json: str | None = None) -> list[DatasetRef | None]:
     """Datasets of the plan's leaves, then of its subqueries' leaves (see column_lineage)."""
     refs = [_leaf_ref(leaf, jvm) for leaf in _seq(plan.collectLeaves())]
@@ -188,6 +271,14 @@ def _write_target(command, spark_session, jvm) -> tuple[DatasetRef, str | None]:
         provider = _option(table.provider())
         return (DatasetRef(location.toString(), provider, _table_symlink(table, jvm), query_schema),
                 command.mode().toString())
+    if kind == HIVE_INSERT:
+        table = command.table()
+        mode = "Overwrite" if command.overwrite() else "Append"
+        return DatasetRef(_table_location(spark_session, table), "hive", _table_symlink(table, jvm), query_schema), mode
+    if kind == HIVE_CTAS:
+        table = command.tableDesc()
+        return (DatasetRef(_table_location(spark_session, table), "hive", _table_symlink(table, jvm), query_schema),
+                command.mode().toString())
     if kind in (SAVE_INTO, INSERT_INTO_SOURCE):
         options = command.options() if kind == SAVE_INTO else None
         path = _option(options.get("path")) if options is not None else None
@@ -199,13 +290,105 @@ def _write_target(command, spark_session, jvm) -> tuple[DatasetRef, str | None]:
     raise ValueError(f"not a write command: {kind}")
 
 
-def take_snapshot(jvm, qe, duration_ns: int, error=None) -> QuerySnapshot | None:
+def _table_location(spark_session, table) -> str:
+    """Where a catalog table's files live: its own location, else the catalog's (it may have made the table since)."""
+    location = _option(table.storage().locationUri())
+    if location is None:
+        catalog = spark_session.sessionState().catalog()
+        try:
+            location = _option(catalog.getTableMetadata(table.identifier()).storage().locationUri())
+        except Exception:  # not created (a failed CTAS): where the catalog would put it
+            location = None
+        location = location or catalog.defaultTablePath(table.identifier())
+    return location.toString()
+
+
+def _table_identifier(jvm, command, kind: str):
+    """The TableIdentifier a table command acts on."""
+    if kind == DROP_TABLE:  # a v2 command: its child is the resolved identifier
+        ident = command.child().identifier()
+        namespace = list(ident.namespace())
+        database = jvm.scala.Option.apply(namespace[-1] if namespace else None)
+        return jvm.org.apache.spark.sql.catalyst.TableIdentifier(ident.name(), database)
+    if kind in ("CreateTableCommand", "CreateDataSourceTableCommand"):
+        return command.table().identifier()
+    if kind == "AlterTableRenameCommand":
+        return command.newName()
+    if kind in ("AlterTableAddColumnsCommand", LOAD_DATA):
+        return command.table()
+    return command.tableName()  # DropTableCommand, TruncateTableCommand
+
+
+def _catalog_ref(spark_session, identifier, known: dict[str, DatasetRef], jvm) -> DatasetRef:
+    """A catalog table as a dataset; a dropped one as capture last saw it, else at its default path."""
+    catalog = spark_session.sessionState().catalog()
+    qualified = catalog.qualifyIdentifier(identifier)
+    try:
+        table = catalog.getTableMetadata(qualified)
+    except Exception:  # dropped: the catalog knows it no more
+        database = _option(qualified.database()) or "default"
+        name = f"{database}.{qualified.table()}"
+        if name in known:
+            return known[name]
+        location = catalog.defaultTablePath(qualified).toString()
+        try:
+            namespace = catalog.getDatabaseMetadata(database).locationUri().toString()
+        except Exception:  # the database went too: the table's parent folder stands in
+            namespace = location.rstrip("/").rsplit("/", 1)[0]
+        return DatasetRef(location, None, (namespace.rstrip("/"), name))
+    provider = _option(table.provider())
+    return DatasetRef(_table_location(spark_session, table), provider, _table_symlink(table, jvm),
+                      table.schema().json())
+
+
+def _table_command_snapshot(jvm, qe, command, kind: str, known: dict[str, DatasetRef],
+                            duration_ns: int, error) -> QuerySnapshot:
+    """A snapshot of a table command: CREATE, DROP, TRUNCATE, ALTER TABLE, LOAD DATA."""
+    session = qe.sparkSession()
+    output = _catalog_ref(session, _table_identifier(jvm, command, kind), known, jvm)
+    leaves: tuple[DatasetRef | None, ...] = ()
+    previous = None
+    if kind == LOAD_DATA:
+        leaves = (DatasetRef(_load_path(command.path(), command.isLocal()), "file"),)
+    elif kind == "AlterTableRenameCommand":
+        old = session.sessionState().catalog().qualifyIdentifier(command.oldName())
+        # a managed table's folder moves with its name; an external table's stays
+        moved = output.uri.rstrip("/").rsplit("/", 1)[-1] == command.newName().table()
+        previous = DatasetRef(session.sessionState().catalog().defaultTablePath(old).toString() if moved
+                              else output.uri)
+    ended = int(time.time() * 1000)
+    return QuerySnapshot(
+        command=kind, query_json="", output=output, output_columns=(), mode=None, leaves=leaves,
+        started_ms=ended - duration_ns // 1_000_000, ended_ms=ended,
+        error=str(error.getMessage()) if error is not None else None,
+        stack_trace=_stack_trace(error) if error is not None else None,
+        query_id=_query_id(qe), lifecycle=TABLE_COMMANDS[kind], previous=previous, query_uuid=_query_uuid(qe),
+    )
+
+
+def _load_path(path: str, local: bool) -> str:
+    """LOAD DATA's path; a LOCAL one is on the driver's file system, relative to its working directory."""
+    import os
+
+    return os.path.abspath(path) if local and "://" not in path and not path.startswith("file:") else path
+
+
+def take_snapshot(jvm, qe, duration_ns: int, error=None, func_name: str = "",
+                  known_tables: dict[str, DatasetRef] | None = None) -> QuerySnapshot | None:
     """Copy what lineage needs from a finished query; None when it wrote nothing.
 
-    ``jvm`` is the py4j view of the driver JVM (``SparkContext._jvm``).
+    ``jvm`` is the py4j view of the driver JVM (``SparkContext._jvm``); ``func_name`` is the name
+    Spark gave the execution; ``known_tables`` holds catalog tables capture saw, by ``db.table``
+    (the only record of a dropped table's location).
     """
     command = qe.analyzed()
     kind = command.getClass().getSimpleName()
+    if kind in TABLE_COMMANDS:
+        return _table_command_snapshot(jvm, qe, command, kind, known_tables or {}, duration_ns, error)
+    if kind == "MergeIntoCommand":  # Delta's MERGE: a plan shape of its own (capture/merge.py)
+        from lineage_audit.capture.merge import merge_snapshot
+
+        return merge_snapshot(jvm, qe, duration_ns, error)
     if kind not in WRITE_COMMANDS:
         return None
     ended = int(time.time() * 1000)
@@ -223,12 +406,17 @@ def take_snapshot(jvm, qe, duration_ns: int, error=None) -> QuerySnapshot | None
         output_columns=tuple(f["name"] for f in columns),
         mode=mode,
         leaves=tuple(refs),
+        rdd_inputs=tuple(rdd_inputs(jvm, query)) if any(leaf in query_json for leaf in _RDD_LEAVES) else (),
         metrics=_metrics(qe) if error is None else {},
         started_ms=ended - duration_ns // 1_000_000,
         ended_ms=ended,
         error=message,
         stack_trace=trace,
         query_id=_query_id(qe),
+        lifecycle="CREATE" if kind in CREATING_COMMANDS else None,
+        nested=func_name == NESTED_WRITE,
+        sql=_sql_text(command),
+        query_uuid=_query_uuid(qe),
     )
 
 
@@ -239,6 +427,22 @@ def _query_id(qe) -> int:
         return -1
 
 
+def _query_uuid(qe) -> str | None:
+    try:
+        return str(qe.queryId().toString())
+    except Exception:  # Spark versions before 4.0 give a query no UUID
+        return None
+
+
+def _sql_text(command) -> str | None:
+    """The statement a spark.sql() query was parsed from (the parser records it as the plan's origin)."""
+    try:
+        text = _option(command.origin().sqlText())
+        return text if text is not None else _option(command.query().origin().sqlText())
+    except Exception:  # an origin without SQL text: a DataFrame query
+        return None
+
+
 def encloses(ctas: QuerySnapshot, write: QuerySnapshot) -> bool:
     """Whether ``write`` is the file write ``ctas`` ran inside itself.
 
@@ -247,9 +451,18 @@ def encloses(ctas: QuerySnapshot, write: QuerySnapshot) -> bool:
     """
     from lineage_audit.capture.naming import dataset_identity
 
-    return (ctas.command == CTAS and write.command == FILE_INSERT and write.output.table is None
+    return (ctas.command == CTAS and write.command == FILE_INSERT and write.nested
             and dataset_identity(ctas.output.uri) == dataset_identity(write.output.uri)
             and (ctas.query_id < 0 or write.query_id > ctas.query_id))
+
+
+def fills(hive_ctas: QuerySnapshot, write: QuerySnapshot) -> bool:
+    """Whether ``write`` is the insert a Hive CTAS ran into the table it created (reported just before it)."""
+    from lineage_audit.capture.naming import dataset_identity
+
+    return (hive_ctas.command == HIVE_CTAS and write.command in (HIVE_INSERT, FILE_INSERT)
+            and dataset_identity(hive_ctas.output.uri) == dataset_identity(write.output.uri)
+            and write.query_id > hive_ctas.query_id >= 0)
 
 
 def _stack_trace(error) -> str:

@@ -47,7 +47,7 @@ def _run_and_close(capture, action) -> None:
         capture.close()
 
 
-def test_a_write_gives_start_and_complete_under_the_application_run(spark, tmp_path, source):
+def test_a_write_gives_start_running_and_complete_under_the_application_run(spark, tmp_path, source):
     capture = _install(spark, tmp_path)
     target = str(tmp_path / "out" / "totals")
     _run_and_close(capture, lambda: spark.read.parquet(source).groupBy("name")
@@ -55,16 +55,30 @@ def test_a_write_gives_start_and_complete_under_the_application_run(spark, tmp_p
     events = read_events(tmp_path / "events.ndjson")
     kinds = [(e["eventType"], e["job"]["name"]) for e in events]
     query_job = f"{APP_JOB}.execute_insert_into_hadoop_fs_relation_command.out_totals"
-    assert kinds == [("START", APP_JOB), ("START", query_job), ("COMPLETE", query_job), ("COMPLETE", APP_JOB)]
+    running = [e for e in events if e["eventType"] == "RUNNING"]
+    assert kinds == [("START", APP_JOB), ("START", query_job), *[("RUNNING", query_job)] * len(running),
+                     ("COMPLETE", query_job), ("COMPLETE", APP_JOB)]
+    # one RUNNING per Spark job of the write (AQE runs the aggregation's shuffle as a job of its own)
+    job_ids = [e["run"]["facets"]["spark_jobDetails"]["jobId"] for e in running]
+    assert len(running) >= 1 and len(set(job_ids)) == len(job_ids)
     app_run = events[0]["run"]["runId"]
-    start, complete = events[1], events[2]
+    start, complete = events[1], events[-2]
+    assert events[1]["eventTime"] <= running[0]["eventTime"] <= running[-1]["eventTime"] <= complete["eventTime"]
     assert start["run"]["runId"] == complete["run"]["runId"] != app_run
     assert complete["run"]["facets"]["parent"]["run"]["runId"] == app_run
     parent_job = complete["run"]["facets"]["parent"]["job"]
     assert (parent_job["namespace"], parent_job["name"]) == ("tests", APP_JOB)
     assert complete["job"]["facets"]["jobType"]["jobType"] == "SQL_JOB"
     assert complete["run"]["facets"]["processing_engine"]["version"] == spark.version
+    details = start["run"]["facets"]["spark_applicationDetails"]
+    assert (details["appName"], details["master"], details["applicationId"]) == (
+        spark.sparkContext.appName, spark.sparkContext.master, spark.sparkContext.applicationId)
+    assert "spark_applicationDetails" not in complete["run"]["facets"]  # as the official listener: START, RUNNING
     assert [(i["namespace"], i["name"]) for i in complete["inputs"]] == [("file", source)]
+    source_files = list(Path(source).glob("*.parquet"))
+    assert complete["inputs"][0]["inputFacets"]["inputStatistics"] == {
+        "_producer": complete["producer"], "_schemaURL": complete["inputs"][0]["inputFacets"]["inputStatistics"][
+            "_schemaURL"], "size": sum(f.stat().st_size for f in source_files), "fileCount": len(source_files)}
     output = complete["outputs"][0]
     assert (output["namespace"], output["name"]) == ("file", target)
     assert [(f["name"], f["type"]) for f in output["facets"]["schema"]["fields"]] == [
@@ -81,11 +95,11 @@ def test_every_event_conforms_to_the_openlineage_spec(spark, tmp_path, source):
     _run_and_close(capture, lambda: spark.read.parquet(source).where("amt > 2")
                    .write.mode("overwrite").json(str(tmp_path / "out" / "big")))
     events = read_events(tmp_path / "events.ndjson")
-    assert len(events) == 4
+    assert [e["eventType"] for e in events] == ["START", "START", "RUNNING", "COMPLETE", "COMPLETE"]
     custom = set()
     for event in events:
         custom.update(validate_event(event))
-    assert custom <= {"spark_properties"}, custom
+    assert custom == {"spark_properties", "spark_applicationDetails", "spark_jobDetails"}, custom
 
 
 def test_a_failing_write_gives_fail_with_the_error_and_still_raises(spark, tmp_path, source):
@@ -172,19 +186,20 @@ def test_server_down_spools_everything_and_replay_delivers_each_once(spark, tmp_
     _run_and_close(capture, lambda: spark.read.parquet(source).write.mode("overwrite")
                    .parquet(str(tmp_path / "out" / "copy")))
     spooled = sorted((tmp_path / "spool").glob("*.json"))
-    assert len(spooled) == 4 and capture.emitter.sent == 0
+    assert len(spooled) == 5 and capture.emitter.sent == 0  # the application's START, COMPLETE; the write's 3
 
     _Recorder.received = []
     server = ThreadingHTTPServer(("127.0.0.1", port), _Recorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         emitter = Emitter(http_transport(f"http://127.0.0.1:{port}", "api/v1/lineage"), tmp_path / "spool")
-        assert emitter.replay() == (4, 0)
+        assert emitter.replay() == (5, 0)
         assert emitter.replay() == (0, 0), "a second replay sends nothing again"
     finally:
         server.shutdown()
     kinds = [(e["eventType"], e["job"]["name"].split(".")[-1]) for e in _Recorder.received]
-    assert kinds == [("START", APP_JOB), ("START", "out_copy"), ("COMPLETE", "out_copy"), ("COMPLETE", APP_JOB)]
+    assert kinds == [("START", APP_JOB), ("START", "out_copy"), ("RUNNING", "out_copy"), ("COMPLETE", "out_copy"),
+                     ("COMPLETE", APP_JOB)]
     assert not list((tmp_path / "spool").glob("*.json"))
 
 
@@ -215,3 +230,42 @@ def test_spark_properties_beat_the_conf_file():
                                              "spark.openlineage.columnLineage.datasetLineageEnabled": "false"})
     assert settings.namespace == "from-spark"
     assert settings.dataset_lineage_enabled is False
+
+
+def test_save_as_table_is_one_run_with_statistics_however_late_its_ctas_is_reported(spark, tmp_path, source,
+                                                                                       monkeypatch):
+    from lineage_audit.capture import listener
+
+    def late_ctas(jvm, qe, *args, **kwargs):
+        snapshot = listener_take_snapshot(jvm, qe, *args, **kwargs)
+        if snapshot is not None and snapshot.command == "CreateDataSourceTableAsSelectCommand":
+            time.sleep(2.5)  # longer than the fixed 1 s the capture once waited for a CTAS
+        return snapshot
+
+    listener_take_snapshot = listener.take_snapshot
+    monkeypatch.setattr(listener, "take_snapshot", late_ctas)
+    capture = _install(spark, tmp_path)
+    _run_and_close(capture, lambda: spark.read.parquet(source).write.format("parquet").saveAsTable("late_totals"))
+    spark.sql("DROP TABLE late_totals")
+    events = read_events(tmp_path / "events.ndjson")
+    query_runs = {(e["run"]["runId"], e["job"]["name"]) for e in events if e["job"]["name"] != APP_JOB}
+    assert [name for _, name in query_runs] == [
+        f"{APP_JOB}.execute_create_data_source_table_as_select_command.default_late_totals"]
+    complete = [e for e in events if e["eventType"] == "COMPLETE" and e["job"]["name"] != APP_JOB][0]
+    output = complete["outputs"][0]
+    assert output["facets"]["lifecycleStateChange"]["lifecycleStateChange"] == "CREATE"
+    assert output["outputFacets"]["outputStatistics"]["rowCount"] == 3
+    assert [e["eventType"] for e in events if e["job"]["name"] != APP_JOB][1] == "RUNNING"  # the inner write's job
+
+
+def test_the_openlineage_app_name_names_the_jobs_and_spark_keeps_its_own(spark, tmp_path, source):
+    capture = _install(spark, tmp_path, **{"spark.openlineage.appName": "Nightly Totals"})
+    _run_and_close(capture, lambda: spark.read.parquet(source).write.mode("overwrite")
+                   .parquet(str(tmp_path / "out" / "copy")))
+    events = read_events(tmp_path / "events.ndjson")
+    assert [e["job"]["name"] for e in events if e["eventType"] == "START"] == [
+        "nightly_totals", "nightly_totals.execute_insert_into_hadoop_fs_relation_command.out_copy"]
+    assert events[1]["run"]["facets"]["parent"]["job"]["name"] == "nightly_totals"
+    # as in the official listener: the facets keep Spark's application name
+    assert events[0]["run"]["facets"]["spark_applicationDetails"]["appName"] == spark.sparkContext.appName
+    assert events[0]["run"]["facets"]["spark_properties"]["properties"]["spark.app.name"] == spark.sparkContext.appName

@@ -162,7 +162,9 @@ CASES = [
     (
         "join_using_full_outer",
         lambda s, t: t["orders"].join(t["customers"], "customer_id", "full").select("customer_id", "city"),
-        {"customer_id": {("orders", "customer_id"): {TR}, ("customers", "customer_id"): {TR}},
+        # The USING key of a full outer join is coalesce(left key, right key).
+        {"customer_id": {("orders", "customer_id"): {TR, I("CONDITIONAL")},
+                         ("customers", "customer_id"): {TR, I("CONDITIONAL")}},
          "city": {("customers", "city"): {ID}}},
         {("orders", "customer_id"): {I("JOIN")}, ("customers", "customer_id"): {I("JOIN")}},
     ),
@@ -285,11 +287,33 @@ CASES = [
             F.when(F.col("status") == "paid", F.col("amount") * 2).alias("paid2"),
             F.coalesce("status", F.lit("x")).alias("st"), F.expr("nvl(status, 'none')").alias("st2"),
         ),
-        {"size": {("orders", "status"): {ID}, ("orders", "amount"): {I("CONDITIONAL")}},
-         "pick": {("orders", "order_id"): {ID}, ("orders", "customer_id"): {ID},
+        # A branch's value is a TRANSFORMATION even when it is a bare column (official 1.53.0).
+        {"size": {("orders", "status"): {TR}, ("orders", "amount"): {I("CONDITIONAL")}},
+         "pick": {("orders", "order_id"): {TR}, ("orders", "customer_id"): {TR},
                   ("orders", "amount"): {I("CONDITIONAL")}},
          "paid2": {("orders", "amount"): {TR}, ("orders", "status"): {I("CONDITIONAL")}},
-         "st": {("orders", "status"): {TR}}, "st2": {("orders", "status"): {TR}}},
+         "st": {("orders", "status"): {TR, I("CONDITIONAL")}}, "st2": {("orders", "status"): {TR, I("CONDITIONAL")}}},
+        {},
+    ),
+    (
+        # What the official listener 1.53.0 emits for the same select (its events, field by field):
+        # every argument of coalesce decides whether the next is used, and may be the value.
+        "coalesce_nvl_ifnull_nvl2_nullif",
+        lambda s, t: t["orders"].select(
+            F.coalesce("status", F.col("order_date").cast("string")).alias("co2"),
+            F.expr("nvl(status, 'none')").alias("nvl"), F.expr("ifnull(order_id, customer_id)").alias("ifn"),
+            F.expr("nvl2(status, order_date, null)").alias("nvl2"), F.expr("nullif(order_id, customer_id)").alias("nullif"),
+            F.expr("upper(coalesce(status, 'x'))").alias("upper_co"),
+            F.coalesce("status").alias("single"), F.coalesce(F.lit("a"), "status").alias("literal_first"),
+        ),
+        {"co2": {("orders", "status"): {TR, I("CONDITIONAL")}, ("orders", "order_date"): {TR, I("CONDITIONAL")}},
+         "nvl": {("orders", "status"): {TR, I("CONDITIONAL")}},
+         "ifn": {("orders", "order_id"): {TR, I("CONDITIONAL")}, ("orders", "customer_id"): {TR, I("CONDITIONAL")}},
+         "nvl2": {("orders", "status"): {I("CONDITIONAL")}, ("orders", "order_date"): {TR}},
+         "nullif": {("orders", "order_id"): {TR, I("CONDITIONAL")}, ("orders", "customer_id"): {I("CONDITIONAL")}},
+         "upper_co": {("orders", "status"): {TR, I("CONDITIONAL")}},
+         # Spark's optimizer drops a lone coalesce, and everything after a literal: so does capture.
+         "single": {("orders", "status"): {ID}}, "literal_first": {}},
         {},
     ),
     (

@@ -39,13 +39,16 @@ EXPECTED = {
             "distinct_products": {(EVENTS, "product_id"): {COUNT}},
             "purchase_count": BY_TYPE,
             "cart_add_count": BY_TYPE,
-            "device": {(EVENTS, "device"): {AGG}, (EVENTS, "event_ts"): {AGG}},  # min_by(device, event_ts)
+            # min_by(coalesce(device, 'unknown'), event_ts)
+            "device": {(EVENTS, "device"): {AGG, I("CONDITIONAL")}, (EVENTS, "event_ts"): {AGG}},
             "converted": BY_TYPE,
             "country": {("user_profiles", "country"): {TR}},
-            "age": {("user_profiles", "age"): {ID, I("CONDITIONAL")}},  # when(age between 13 and 110, age)
+            # when(age between 13 and 110, age): a branch's value is a TRANSFORMATION, a bare column too
+            "age": {("user_profiles", "age"): {TR, I("CONDITIONAL")}},
             "age_band": {("user_profiles", "age"): {I("CONDITIONAL")}},
-            "gender": {("user_profiles", "gender"): {TR}},
-            "is_premium": {("user_profiles", "is_premium"): {TR}},
+            # coalesce(gender, 'unspecified'), coalesce(is_premium, false)
+            "gender": {("user_profiles", "gender"): {TR, I("CONDITIONAL")}},
+            "is_premium": {("user_profiles", "is_premium"): {TR, I("CONDITIONAL")}},
             "days_since_signup": {(EVENTS, "event_ts"): {AGG}, ("user_profiles", "signup_date"): {TR}},
         },
         "dataset": {
@@ -68,9 +71,10 @@ EXPECTED = {
             "trend_rank": {(EVENTS, "event_ts"): {I("WINDOW")}, (EVENTS, "event_type"): {I("WINDOW")}},
             "dense_trend_rank": {(EVENTS, "event_ts"): {I("WINDOW")}, (EVENTS, "event_type"): {I("WINDOW")}},
             "product_id": {(EVENTS, "product_id"): {ID}},
-            # coalesce(product_name, concat('unknown product ', product_id))
-            "product_name": {("product_catalog", "product_name"): {TR}, (EVENTS, "product_id"): {TR}},
-            "category": {("product_catalog", "category"): {TR}},
+            # coalesce(product_name, concat('unknown product ', product_id)), coalesce(category, 'Unknown')
+            "product_name": {("product_catalog", "product_name"): {TR, I("CONDITIONAL")},
+                             (EVENTS, "product_id"): {TR, I("CONDITIONAL")}},
+            "category": {("product_catalog", "category"): {TR, I("CONDITIONAL")}},
             "engagement_score": BY_TYPE,
             # engagement_score / sum(engagement_score) over (window_start)
             "score_share": {(EVENTS, "event_type"): {I("CONDITIONAL")}, (EVENTS, "event_ts"): {I("WINDOW")}},

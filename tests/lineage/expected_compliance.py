@@ -41,7 +41,11 @@ ACCESS_CHECKS = {
 }
 REQUIREMENT_FIELDS = ("regulation", "requirement_id", "allowed_roles", "allowed_purposes")
 REQUIREMENT_STRUCTS = {**ACCESS_CHECKS, **{(RULES, f): {AGG} for f in REQUIREMENT_FIELDS}}
-REASONS = REQUIREMENT_STRUCTS
+# coalesce(<a field of the structs>, ...): a coalesce's arguments also decide which one is the value
+# (INDIRECT CONDITIONAL, as the official listener reports them); the checks' fields already have it.
+COALESCED_STRUCTS = {**ACCESS_CHECKS, **{(RULES, f): {AGG, I("CONDITIONAL")} for f in REQUIREMENT_FIELDS}}
+# the reasons: concat(access reasons, coalesce(requirement reasons, [])); is_violation: their size
+REASONS = COALESCED_STRUCTS
 # count(when(<a field of the structs>, True)): only the condition reads them, and the count masks it.
 VIOLATED = {field: {COUNTED} for field in REQUIREMENT_STRUCTS}
 FINGERPRINTED = ("access_id", "user_name", "role", "table_name", "column_name", "action", "access_ts", "purpose",
@@ -56,8 +60,8 @@ EXPECTED = {
         "fields": {
             # coalesce(req.regulation, UNREGULATED/UNCATALOGUED): is_catalogued is a literal from the left join;
             # req is one exploded requirement struct (see REQUIREMENT_STRUCTS)
-            "regulation": REQUIREMENT_STRUCTS,
-            "requirement_id": REQUIREMENT_STRUCTS,
+            "regulation": COALESCED_STRUCTS,
+            "requirement_id": COALESCED_STRUCTS,
             "data_category": {(INVENTORY, "data_category"): {TR}},  # upper(trim())
             "accesses": {},  # count(*)
             "violations": VIOLATED,
@@ -82,11 +86,11 @@ EXPECTED = {
             "data_category": {(INVENTORY, "data_category"): {TR}},  # the left join's USING key: the inventory's
             "sensitivity": {(INVENTORY, "sensitivity"): {TR}},
             "owner_team": {(INVENTORY, "owner_team"): {ID}},
-            "regulations": {(RULES, "regulation"): {AGG}},
+            "regulations": {(RULES, "regulation"): {AGG, I("CONDITIONAL")}},  # coalesce(regulations, ...)
             "is_encrypted": {(INVENTORY, "is_encrypted"): {ID}},
-            "requires_encryption": {(RULES, "requires_encryption"): {AGG}},  # bool_or
+            "requires_encryption": {(RULES, "requires_encryption"): {AGG, I("CONDITIONAL")}},  # coalesce(bool_or)
             "is_masked": {(INVENTORY, "is_masked"): {ID}},
-            "requires_masking": {(RULES, "requires_masking"): {AGG}},
+            "requires_masking": {(RULES, "requires_masking"): {AGG, I("CONDITIONAL")}},
             "retention_days": {(INVENTORY, "retention_days"): {ID}},
             "max_retention_days": {(RULES, "max_retention_days"): {AGG}},
             "retention_excess_days": {(INVENTORY, "retention_days"): {TR}, (RULES, "max_retention_days"): {AGG}},
@@ -95,11 +99,14 @@ EXPECTED = {
                      (RULES, "requires_masking"): {I("CONDITIONAL")}, (INVENTORY, "is_masked"): {I("CONDITIONAL")},
                      (INVENTORY, "retention_days"): {TR, I("CONDITIONAL")},
                      (RULES, "max_retention_days"): {AGG, I("CONDITIONAL")}},
-            # weight (CASE WHEN on sensitivity) * (1 + the gaps cast to int)
+            # weight (CASE WHEN on sensitivity) * (1 + the gaps cast to int); each gap a coalesce(..., false)
             "risk_score": {(INVENTORY, "sensitivity"): {I("CONDITIONAL")},
-                           (RULES, "requires_encryption"): {AGG}, (INVENTORY, "is_encrypted"): {TR},
-                           (RULES, "requires_masking"): {AGG}, (INVENTORY, "is_masked"): {TR},
-                           (INVENTORY, "retention_days"): {TR}, (RULES, "max_retention_days"): {AGG}},
+                           (RULES, "requires_encryption"): {AGG, I("CONDITIONAL")},
+                           (INVENTORY, "is_encrypted"): {TR, I("CONDITIONAL")},
+                           (RULES, "requires_masking"): {AGG, I("CONDITIONAL")},
+                           (INVENTORY, "is_masked"): {TR, I("CONDITIONAL")},
+                           (INVENTORY, "retention_days"): {TR, I("CONDITIONAL")},
+                           (RULES, "max_retention_days"): {AGG, I("CONDITIONAL")}},
             "risk_level": {field: {I("CONDITIONAL")} for field in RISK_INPUTS},  # CASE WHEN on the score
         },
         "dataset": {
@@ -117,8 +124,10 @@ EXPECTED = {
             "unencrypted_columns": {(INVENTORY, "is_encrypted"): {COUNTED}},
             "access_count": {},  # count(*)
             "violation_count": VIOLATED,  # count(when(is_violation)); is_violation = size(violation_reasons) > 0
-            "distinct_users": {(LOGS, "user_name"): {COUNT}},
-            "documented_lineage_edges": {(DOCUMENTED, "source_table"): {COUNT}, (DOCUMENTED, "target_table"): {COUNT}},
+            # coalesce(count, 0) after the left joins: the counted fields decide it too (masked, as counted)
+            "distinct_users": {(LOGS, "user_name"): {COUNT, COUNTED}},
+            "documented_lineage_edges": {(DOCUMENTED, "source_table"): {COUNT, COUNTED},
+                                         (DOCUMENTED, "target_table"): {COUNT, COUNTED}},
             # collect_set(when(edge IS NULL, table_name)): the team's tables no documented edge touches
             "undocumented_table_count": {(INVENTORY, "table_name"): {AGG}, (DOCUMENTED, "source_table"): {I("CONDITIONAL")},
                                          (DOCUMENTED, "target_table"): {I("CONDITIONAL")}},
@@ -158,7 +167,9 @@ EXPECTED = {
             "sensitivity": {(INVENTORY, "sensitivity"): {TR}},
             "is_violation": REASONS,
             "violation_reasons": REASONS,
-            "event_fingerprint": {(LOGS, f): {MASKED} for f in FINGERPRINTED},  # sha2
+            # sha2 of the fields, coalesce(purpose, '') among them: its condition is hashed too (masked)
+            "event_fingerprint": {**{(LOGS, f): {MASKED} for f in FINGERPRINTED},
+                                  (LOGS, "purpose"): {MASKED, I("CONDITIONAL") + "+masked"}},
         },
         "dataset": ACCESS_JOINS,
     },

@@ -15,20 +15,25 @@ RAW_FILTERS = {("raw_customers", "_corrupt_record"): {I("FILTER")},
 EXPECTED = {
     "processed_customers": {
         "fields": {
-            "customer_id": {("raw_customers", "customer_id"): {TR}},  # upper(nullif(trim(...), ""))
-            "first_name": {("raw_customers", "first_name"): {TR}},  # initcap
-            "last_name": {("raw_customers", "last_name"): {TR}},
-            "full_name": {("raw_customers", "first_name"): {TR}, ("raw_customers", "last_name"): {TR}},
-            "email_hash": {("raw_customers", "email"): {MASKED}},  # sha2(lower(trim(email)))
-            "email_domain": {("raw_customers", "email"): {TR}},  # substring_index: the clear text flows
-            "phone_hash": {("raw_customers", "phone"): {MASKED}},
-            "birth_date": {("raw_customers", "birth_date"): {TR}},  # coalesce over three formats
+            # Every column is cleaned through nullif(..., "") or coalesce (the birth date's formats): its
+            # field is also the condition that picks null or the value (INDIRECT CONDITIONAL).
+            "customer_id": {("raw_customers", "customer_id"): {TR, I("CONDITIONAL")}},  # upper(nullif(trim()))
+            "first_name": {("raw_customers", "first_name"): {TR, I("CONDITIONAL")}},  # initcap
+            "last_name": {("raw_customers", "last_name"): {TR, I("CONDITIONAL")}},
+            "full_name": {("raw_customers", "first_name"): {TR, I("CONDITIONAL")},
+                          ("raw_customers", "last_name"): {TR, I("CONDITIONAL")}},
+            # sha2(lower(trim(email))): the condition is hashed along with the value
+            "email_hash": {("raw_customers", "email"): {MASKED, I("CONDITIONAL") + "+masked"}},
+            "email_domain": {("raw_customers", "email"): {TR, I("CONDITIONAL")}},  # substring_index: clear text
+            "phone_hash": {("raw_customers", "phone"): {MASKED, I("CONDITIONAL") + "+masked"}},
+            "birth_date": {("raw_customers", "birth_date"): {TR, I("CONDITIONAL")}},  # coalesce over three formats
             # years between the birth date and the record's own update date
-            "age": {("raw_customers", "birth_date"): {TR}, ("raw_customers", "updated_at"): {TR}},
-            "country_code": {("raw_customers", "country"): {TR}},
-            "city": {("raw_customers", "city"): {TR}},
-            "signup_date": {("raw_customers", "signup_date"): {TR}},
-            "updated_at": {("raw_customers", "updated_at"): {TR}},  # try_to_timestamp
+            "age": {("raw_customers", "birth_date"): {TR, I("CONDITIONAL")},
+                    ("raw_customers", "updated_at"): {TR, I("CONDITIONAL")}},
+            "country_code": {("raw_customers", "country"): {TR, I("CONDITIONAL")}},
+            "city": {("raw_customers", "city"): {TR, I("CONDITIONAL")}},
+            "signup_date": {("raw_customers", "signup_date"): {TR, I("CONDITIONAL")}},
+            "updated_at": {("raw_customers", "updated_at"): {TR, I("CONDITIONAL")}},  # try_to_timestamp
         },
         # The checks (customer_id, birth date, updated_at, age) and the latest-record window.
         "dataset": RAW_FILTERS,

@@ -26,8 +26,15 @@ LAKE_FILTERS = {
     ("sensor_data", "temperature_c"): {I("FILTER")},
     ("social_media_feeds", "_corrupt_record"): {I("FILTER")},
 }
+# A coalesce's arguments are also the condition that picks one of them (INDIRECT CONDITIONAL); under a
+# count or a hash the condition is masked too.
+MASKED_CONDITION = I("CONDITIONAL") + "+masked"
 # A count of (or an aggregate over) record_hash, the sha2 of the payload: masked all the way.
 OF_HASHES = {field: {COUNT} for field in PAYLOAD_FIELDS}
+# ... coalesced with 0 after the left join (records_out, hash_count, xxhash64_sum)
+OF_HASHES_OR_ZERO = {field: {COUNT, MASKED_CONDITION} for field in PAYLOAD_FIELDS}
+# The log line's id, coalesce('REQ' || nullif(request number, ''), ...), is in the payload: its text decides.
+LOG_ID = {("log_files", "value"): {TR, I("CONDITIONAL")}}
 
 EXPECTED = {
     "raw_data_lake": {
@@ -36,7 +43,7 @@ EXPECTED = {
             "record_id": {
                 ("external_api_data", "request_id"): {ID},
                 # coalesce('REQ' || nullif(request number, ''), substring(sha2(value))): one path unmasked
-                ("log_files", "value"): {TR},
+                ("log_files", "value"): {TR, I("CONDITIONAL")},
                 ("sensor_data", "sensor_id"): {TR},  # concat_ws('@', sensor_id, date_format(reading_ts))
                 ("sensor_data", "reading_ts"): {TR},
                 ("social_media_feeds", "post_id"): {ID},
@@ -48,8 +55,9 @@ EXPECTED = {
                 ("social_media_feeds", "posted_at"): {ID},
             },
             "ingest_date": {field: {TR} for field in EVENT_TS_FIELDS},
-            "payload": {field: {TR} for field in PAYLOAD_FIELDS},
-            "record_hash": {field: {MASKED} for field in PAYLOAD_FIELDS},
+            "payload": {**{field: {TR} for field in PAYLOAD_FIELDS}, **LOG_ID},
+            "record_hash": {**{field: {MASKED} for field in PAYLOAD_FIELDS},
+                            ("log_files", "value"): {MASKED, MASKED_CONDITION}},
         },
         "dataset": LAKE_FILTERS,
     },
@@ -76,8 +84,9 @@ EXPECTED = {
             "rejected_count": {},
             "min_event_ts": {field: {AGG} for field in EVENT_TS_FIELDS},
             "max_event_ts": {field: {AGG} for field in EVENT_TS_FIELDS},
-            "distinct_partitions": {field: {COUNT} for field in EVENT_TS_FIELDS},  # countDistinct(ingest_date)
-            "payload_bytes": {field: {AGG} for field in PAYLOAD_FIELDS},  # sum(octet_length(payload))
+            # coalesce(countDistinct(ingest_date), 0), coalesce(sum(octet_length(payload)), 0)
+            "distinct_partitions": {field: {COUNT, MASKED_CONDITION} for field in EVENT_TS_FIELDS},
+            "payload_bytes": {field: {AGG, I("CONDITIONAL")} for field in PAYLOAD_FIELDS},
             "ingested_at": {},
         },
         "dataset": LAKE_FILTERS,
@@ -90,12 +99,13 @@ EXPECTED = {
             "input_path": {},
             "target_table": {},
             "records_in": {},
-            "records_out": OF_HASHES,  # count(record_hash)
+            "records_out": OF_HASHES_OR_ZERO,  # coalesce(count(record_hash), 0)
             "records_rejected": {},
-            "is_reconciled": OF_HASHES,  # records_in = records_out + records_rejected
-            "hash_count": OF_HASHES,
-            "xxhash64_sum": OF_HASHES,  # sum(xxhash64(record_hash))
-            "hash_digest": OF_HASHES,  # sha2 of the sorted collect_list(record_hash)
+            "is_reconciled": OF_HASHES_OR_ZERO,  # records_in = records_out + records_rejected
+            "hash_count": OF_HASHES_OR_ZERO,
+            "xxhash64_sum": OF_HASHES_OR_ZERO,  # coalesce(sum(xxhash64(record_hash)), 0)
+            # sha2 of the sorted collect_list(record_hash); the log id's condition is hashed along
+            "hash_digest": {**OF_HASHES, ("log_files", "value"): {COUNT, MASKED_CONDITION}},
         },
         "dataset": LAKE_FILTERS,
     },

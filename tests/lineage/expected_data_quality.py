@@ -21,10 +21,22 @@ def every_field(*codes: str) -> dict[tuple[str, str], set[str]]:
     return {(table, field): set(codes) for table, fields in FEED_FIELDS.items() for field in fields}
 
 
+# The fields a rule judges: count_if(value IS NOT NULL AND coalesce(violation, false)) makes each of
+# them a condition of what is counted (INDIRECT CONDITIONAL, masked as counts are). city, merchant and
+# transaction_ts only have to be present.
+UNRULED = {("raw_customers", "city"), ("raw_transactions", "transaction_ts"), ("raw_transactions", "merchant")}
+RULE_CONDITIONS = {field: {I("CONDITIONAL") + "+masked"} for field in every_field() if field not in UNRULED}
+
+
+def with_rules(lineage: dict[tuple[str, str], set[str]]) -> dict[tuple[str, str], set[str]]:
+    return {field: codes | RULE_CONDITIONS.get(field, set()) for field, codes in lineage.items()}
+
+
 # A report row is one element of an array of per-column structs (literals, count_if, min, max),
 # exploded and read back with c.*: lineage does not follow a struct's members, so every value read
-# from it depends on the whole array, i.e. on every field of the feed, as an AGGREGATION (min/max).
-PROFILE = every_field(AGG)
+# from it depends on the whole array, i.e. on every field of the feed, as an AGGREGATION (min/max),
+# and on the rules' conditions.
+PROFILE = with_rules(every_field(AGG))
 # split_corrupt's filters on _corrupt_record (parsed rows, and the malformed lines counted);
 # distinct_counts groups the unpivoted (column, value) pairs by column and joins back on column_name.
 REPORT_DATASET = {
@@ -47,7 +59,8 @@ EXPECTED = {
             "row_count": {},  # count(1)
             "null_count": PROFILE,
             "null_rate": PROFILE,
-            "distinct_count": every_field(COUNT),  # count_distinct of the unpivoted values
+            # count_distinct of the unpivoted values, then coalesce(distinct_count, 0) after the join
+            "distinct_count": every_field(COUNT, I("CONDITIONAL") + "+masked"),
             "min_value": PROFILE,
             "max_value": PROFILE,
             "rule": PROFILE,
@@ -66,7 +79,7 @@ EXPECTED = {
             "row_count": {},
             "malformed_rows": {},
             "malformed_rate": {},
-            "column_count": every_field(COUNT),  # count_distinct(column_name)
+            "column_count": with_rules(every_field(COUNT)),  # count_distinct(column_name)
             "key_column": {},
             # Built from count(1) per key: no field's value reaches them.
             "duplicate_key_count": {},
@@ -81,7 +94,8 @@ EXPECTED = {
     # table-level checks only stack literals and count(1)-derived values.
     "quality_alerts": {
         "fields": {
-            "alert_id": every_field(COUNT),  # a sha2 of table_name, column_name and the literal check_name
+            # a sha2 of table_name, column_name and the literal check_name
+            "alert_id": with_rules(every_field(COUNT)),
             "table_name": {},
             "column_name": PROFILE,
             "check_name": {},  # literals

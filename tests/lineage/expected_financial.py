@@ -125,13 +125,13 @@ EXPECTED = {
         "fields": {
             "source_table": {},
             # The checks' conditions (their reasons are literals), and the missing rate's message,
-            # which quotes the currency and the transaction's day.
+            # which quotes the currency (coalesce(currency, '<null>')) and the transaction's day.
             "reject_reason": {("raw_transactions", "transaction_id"): {I("CONDITIONAL")},
                               ("raw_transactions", "account_id"): {I("CONDITIONAL")},
                               ("raw_transactions", "transaction_ts"): {I("CONDITIONAL"), TR},
                               ("raw_transactions", "amount"): {I("CONDITIONAL")},
                               ("raw_transactions", "transaction_type"): {I("CONDITIONAL")},
-                              ("raw_transactions", "currency"): {TR}},
+                              ("raw_transactions", "currency"): {TR, I("CONDITIONAL")}},
             # the JSON of the parsed fields, or the malformed line itself
             "raw_record": {("raw_transactions", "_corrupt_record"): {ID},
                            **{("raw_transactions", f): {TR} for f in RAW_FIELDS}},
