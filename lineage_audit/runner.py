@@ -102,6 +102,8 @@ def report(results: Sequence[JobResult], data_dir: Path) -> str:
     lines.append(f"{len(results) - len(failed)}/{len(results)} jobs succeeded in {total:.1f} s")
     lines += [
         "",
+        f"Lineage captured by {_capture_line()}",
+        "",
         "Where to look:",
         f"  outputs        {data_dir / 'outputs'}",
         f"  rejects        {data_dir / 'rejects'}   (quarantined rows, one table per source, with the reason)",
@@ -113,6 +115,15 @@ def report(results: Sequence[JobResult], data_dir: Path) -> str:
                      "(no lineage server answered; `lineage-audit replay` sends them)")
     lines += _service_lines()
     return "\n".join(lines)
+
+
+def _capture_line() -> str:
+    try:
+        from lineage_audit.capture.choice import choose, describe
+
+        return describe(choose(os.environ))
+    except Exception as exc:  # the report never fails over a hint
+        return f"an unknown capture ({exc})"
 
 
 def _service_lines() -> list[str]:

@@ -103,7 +103,7 @@ def build_session(app_name: str, conf: Mapping[str, str] | None = None, capture:
 def _capture_choice() -> CaptureChoice:
     choice = choose(os.environ)
     if choice.reason and os.environ.get(CAPTURE_ENV, "").strip().lower() == "official":
-        logging.getLogger(__name__).warning("%s", choice.reason)
+        logging.getLogger(__name__).warning("%s; using the built-in capture", choice.reason)
     return choice
 
 

@@ -9,7 +9,7 @@ Delta's extension and catalog, and the ``spark.openlineage.*`` keys from ``conf/
 >>> choose({"LINEAGE_AUDIT_CAPTURE": "builtin"}, jars=None).mode
 'builtin'
 >>> choose({"LINEAGE_AUDIT_CAPTURE": "official"}, jars=None).reason
-'the OpenLineage Spark listener JAR is not fetched (make jars); using the built-in capture'
+'the OpenLineage Spark listener JAR is not fetched (make jars)'
 >>> none = choose({"LINEAGE_AUDIT_CAPTURE": "none"}, jars=None)
 >>> none.mode, none.enabled, none.official
 ('none', False, False)
@@ -65,9 +65,18 @@ def choose(env: Mapping[str, str], jars: jar_files.Jars | None | str = "installe
     if asked in ("builtin", "none"):
         return CaptureChoice(asked, found)
     if found is None or not found.listener:
-        why = "the OpenLineage Spark listener JAR is not fetched (make jars); using the built-in capture"
+        why = "the OpenLineage Spark listener JAR is not fetched (make jars)"
         return CaptureChoice("builtin", found, why)
     return CaptureChoice("official", found)
+
+
+def describe(choice: CaptureChoice) -> str:
+    """One line for reports: which capture runs, and why when it is not the one expected."""
+    if choice.mode == "official":
+        return f"the official OpenLineage Spark listener ({jar_files.OPENLINEAGE_ARTIFACT})"
+    if choice.mode == "builtin":
+        return "the built-in capture" + (f" ({choice.reason})" if choice.reason else "")
+    return "none (LINEAGE_AUDIT_CAPTURE=none)"
 
 
 def _without_listener(listeners: str) -> str:

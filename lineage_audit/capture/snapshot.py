@@ -106,14 +106,20 @@ def _metrics(qe) -> dict[str, int]:
     return found
 
 
-def _table_symlink(table, jvm) -> tuple[str, str] | None:
-    """(namespace, name) of a catalog table: its database's location and ``db.table``."""
+def _table_symlink(table, jvm, session=None) -> tuple[str, str] | None:
+    """(namespace, name) of a catalog table: its database's location and ``db.table``.
+
+    ``session`` is the query's own session. The default session is cleared as soon as
+    ``spark.stop()`` begins, while Spark may still be reporting the last queries (a CTAS is
+    reported after its inner write): asking it alone would lose their database's location.
+    """
     if table is None:
         return None
     identifier = table.identifier()
     database = _option(identifier.database()) or "default"
     try:
-        session = _option(jvm.org.apache.spark.sql.SparkSession.getDefaultSession())
+        if session is None:
+            session = _option(jvm.org.apache.spark.sql.SparkSession.getDefaultSession())
         namespace = session.sessionState().catalog().getDatabaseMetadata(database).locationUri().toString()
     except Exception:  # no session or no such database: the table's parent folder is the next best thing
         location = _option(table.storage().locationUri())
@@ -260,7 +266,7 @@ def _write_target(command, spark_session, jvm) -> tuple[DatasetRef, str | None]:
     kind = command.getClass().getSimpleName()
     query_schema = command.query().schema().json()
     if kind == FILE_INSERT:
-        ident = _table_symlink(_option(command.catalogTable()), jvm)
+        ident = _table_symlink(_option(command.catalogTable()), jvm, spark_session)
         return (DatasetRef(command.outputPath().toString(), command.fileFormat().toString().lower(), ident,
                            query_schema), command.mode().toString())
     if kind == CTAS:
@@ -269,15 +275,17 @@ def _write_target(command, spark_session, jvm) -> tuple[DatasetRef, str | None]:
         if location is None:
             location = spark_session.sessionState().catalog().defaultTablePath(table.identifier())
         provider = _option(table.provider())
-        return (DatasetRef(location.toString(), provider, _table_symlink(table, jvm), query_schema),
+        return (DatasetRef(location.toString(), provider, _table_symlink(table, jvm, spark_session), query_schema),
                 command.mode().toString())
     if kind == HIVE_INSERT:
         table = command.table()
         mode = "Overwrite" if command.overwrite() else "Append"
-        return DatasetRef(_table_location(spark_session, table), "hive", _table_symlink(table, jvm), query_schema), mode
+        symlink = _table_symlink(table, jvm, spark_session)
+        return DatasetRef(_table_location(spark_session, table), "hive", symlink, query_schema), mode
     if kind == HIVE_CTAS:
         table = command.tableDesc()
-        return (DatasetRef(_table_location(spark_session, table), "hive", _table_symlink(table, jvm), query_schema),
+        symlink = _table_symlink(table, jvm, spark_session)
+        return (DatasetRef(_table_location(spark_session, table), "hive", symlink, query_schema),
                 command.mode().toString())
     if kind in (SAVE_INTO, INSERT_INTO_SOURCE):
         options = command.options() if kind == SAVE_INTO else None
@@ -337,7 +345,7 @@ def _catalog_ref(spark_session, identifier, known: dict[str, DatasetRef], jvm) -
             namespace = location.rstrip("/").rsplit("/", 1)[0]
         return DatasetRef(location, None, (namespace.rstrip("/"), name))
     provider = _option(table.provider())
-    return DatasetRef(_table_location(spark_session, table), provider, _table_symlink(table, jvm),
+    return DatasetRef(_table_location(spark_session, table), provider, _table_symlink(table, jvm, spark_session),
                       table.schema().json())
 
 
