@@ -116,25 +116,58 @@ def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _field(spark_field: Mapping[str, Any]) -> schema_dataset.SchemaDatasetFacetFields:
-    data_type = spark_field["type"]
-    nested = []
-    if isinstance(data_type, dict):
-        kind = data_type.get("type", "struct")
-        element = data_type.get("elementType") if kind == "array" else data_type
-        if isinstance(element, dict) and element.get("type") == "struct":
-            nested = [_field(f) for f in element.get("fields", [])]
-        type_name = kind
-    else:
-        type_name = str(data_type)
-    return schema_dataset.SchemaDatasetFacetFields(name=spark_field["name"], type=type_name, fields=nested)
+def _type_name(data_type: str | Mapping[str, Any]) -> str:
+    """Spark's ``typeName`` of a type in its JSON form, as the official listener names field types.
+
+    A user-defined type is named after its JVM class without ``UDT`` (``VectorUDT``: ``vector``);
+    one defined in Python only is a ``PythonUserDefinedType`` to the JVM: ``pythonuserdefined``.
+    """
+    if not isinstance(data_type, Mapping):
+        return str(data_type)
+    if data_type.get("type") != "udt":
+        return str(data_type.get("type", "struct"))
+    jvm_class = str(data_type.get("class") or "PythonUserDefinedType").rsplit(".", 1)[-1]
+    return jvm_class.removesuffix("$").removesuffix("Type").removesuffix("UDT").lower()
+
+
+def _nested_types(data_type: str | Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """(name, type) of what a type holds: a struct's fields, an array's ``_element``, a map's
+    ``key`` and ``value`` (SchemaDatasetFacet 1-2-0's nested fields); a user-defined type shows none."""
+    if not isinstance(data_type, Mapping):
+        return []
+    kind = data_type.get("type", "struct")
+    if kind == "struct":
+        return [(f["name"], f["type"]) for f in data_type.get("fields", [])]
+    if kind == "array":
+        return [("_element", data_type["elementType"])]
+    if kind == "map":
+        return [("key", data_type["keyType"]), ("value", data_type["valueType"])]
+    return []
+
+
+def _field(name: str, data_type: str | Mapping[str, Any]) -> schema_dataset.SchemaDatasetFacetFields:
+    return schema_dataset.SchemaDatasetFacetFields(
+        name=name, type=_type_name(data_type), fields=[_field(n, t) for n, t in _nested_types(data_type)])
 
 
 def schema_facet(schema_json: str | None) -> schema_dataset.SchemaDatasetFacet | None:
+    """The schema facet of a Spark schema (its JSON), nested types spelled out as the official listener does.
+
+    >>> schema = {"type": "struct", "fields": [
+    ...     {"name": "tags", "type": {"type": "array", "elementType": "string", "containsNull": True}},
+    ...     {"name": "attrs", "type": {"type": "map", "keyType": "string", "valueType": "integer"}},
+    ...     {"name": "features", "type": {"type": "udt", "class": "org.apache.spark.ml.linalg.VectorUDT",
+    ...                                   "sqlType": {"type": "struct", "fields": []}}}]}
+    >>> for field in schema_facet(json.dumps(schema)).fields:
+    ...     print(field.name, field.type, [(nested.name, nested.type) for nested in field.fields])
+    tags array [('_element', 'string')]
+    attrs map [('key', 'string'), ('value', 'integer')]
+    features vector []
+    """
     if not schema_json:
         return None
     fields = json.loads(schema_json).get("fields", [])
-    return schema_dataset.SchemaDatasetFacet(fields=[_field(f) for f in fields])
+    return schema_dataset.SchemaDatasetFacet(fields=[_field(f["name"], f["type"]) for f in fields])
 
 
 def column_lineage_facet(body: Mapping[str, Any]) -> column_lineage_dataset.ColumnLineageDatasetFacet:

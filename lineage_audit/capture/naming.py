@@ -84,13 +84,31 @@ def snake_case(text: str) -> str:
 
 
 def dataset_suffix(name: str) -> str:
-    """The last two segments of a dataset name, joined by '_' (``/a/outputs/t`` -> ``outputs_t``)."""
-    segments = [s for s in re.split(r"[/.]", name) if s]
-    return snake_case("_".join(segments[-2:])) if segments else ""
+    """A dataset name as the official listener ends a job name with it.
+
+    A path gives its last two folders joined by '_'; any other name (``db.table``) stays whole.
+    Dots become '_' (they separate a job name's parts); case and other characters are kept.
+
+    >>> dataset_suffix("/data/outputs/trained_model/stages/1_StringIndexer_4a2b9c/data")
+    '1_StringIndexer_4a2b9c_data'
+    >>> dataset_suffix("/data/out-dir/My.Table-V2"), dataset_suffix("warehouse/orders")
+    ('out-dir_My_Table-V2', 'warehouse_orders')
+    >>> dataset_suffix("default.paid_orders"), dataset_suffix("NEXT_AGES")
+    ('default_paid_orders', 'NEXT_AGES')
+
+    A folder right under the root is not taken for a path (its slash stays), as the official listener does:
+
+    >>> dataset_suffix("/orders")
+    '/orders'
+    """
+    if name.rfind("/") > 0:
+        name = "_".join(name.rstrip("/").split("/")[-2:])
+    return name.replace(".", "_")
 
 
 def job_name(app_name: str, command: str, output_name: str | None, append_dataset_name: bool = True) -> str:
-    """``<app>.execute_<command>.<last two segments of the output>``, all snake_case."""
+    """``<app>.execute_<command>.<output suffix>``: the application and command snake_case, the
+    output as :func:`dataset_suffix` gives it."""
     name = f"{snake_case(app_name)}.execute_{snake_case(command)}"
     if append_dataset_name and output_name:
         name += f".{dataset_suffix(output_name)}"

@@ -88,11 +88,6 @@ KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
     KnownDifference("*", "*-facets", "|".join(rf":: {name}$" for name in _FACETS_BEING_FIXED), "builtin-bug",
                     "a facet the official listener sends and the built-in does not yet; " + BEING_FIXED,
                     when=lambda d: d.builtin is None),
-    KnownDifference("*", "schema", ".*", "builtin-bug",
-                    "the official listener describes an array's element as a nested `_element` field "
-                    "(SchemaDatasetFacet 1-2-0 nested fields); the built-in gives arrays no children. "
-                    "Not among the gaps being fixed: reported to the lead",
-                    when=lambda d: "_element" in repr(d.official) and "_element" not in repr(d.builtin)),
     KnownDifference("*", "column-lineage", ".*", "builtin-bug",
                     "the official listener adds INDIRECT/CONDITIONAL where a field both feeds the value and "
                     "decides it (coalesce, nvl, nullif, when over the same column); " + BEING_FIXED,
@@ -118,16 +113,6 @@ KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
     KnownDifference("*", "*-lineage", ".*", "builtin-bug",
                     "an output field or input field the official listener traces and the built-in does not",
                     when=_kinds_include("builtin-missing-field", "official-extra-input")),
-    KnownDifference("*", "job-name", "^output ", "builtin-bug",
-                    "the built-in snake-cases the dataset part of a job name (`1_string_indexer_<uid>_data`); "
-                    "the official listener keeps the folder names as they are (`1_StringIndexer_<uid>_data`). "
-                    "Reported",
-                    when=lambda d: d.builtin and d.official and d.builtin != d.official
-                    and d.builtin.replace("_", "") == d.official.lower().replace("_", "")),
-    KnownDifference("*", "schema", ".*", "builtin-bug",
-                    "the built-in writes a user-defined type (Spark ML's VectorUDT, MatrixUDT) as `udt`; the "
-                    "official listener gives its name (`vector`, `matrix`). Reported",
-                    when=lambda d: "'udt'" in repr(d.builtin)),
     KnownDifference("*", "job-facets", r":: sql$", "builtin-bug",
                     "the official listener sends the statement text (`sql` job facet) for SQL statements the "
                     "built-in sends none for (LOAD DATA, ALTER/TRUNCATE/DROP TABLE, a WITH query). Reported",
@@ -200,9 +185,6 @@ KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
                     "the CTAS run: the built-in's carries what the official listener spreads over the CTAS run "
                     "and the inner write's run (RUNNING events, spark_jobDetails, the sql text)",
                     when=lambda d: d.official is None or "RUNNING" in (d.builtin or ())),
-    KnownDifference("extra-shapes", "symlinks", r"warehouse/paid_orders", "builtin-bug",
-                    "a table's symlink namespace: the official listener uses the warehouse location "
-                    "(`file:<data>/warehouse`), the built-in the database name (`default`). Reported"),
     KnownDifference("*", "job-facets", r":: sql$", "accepted",
                     "the built-in sends the statement text on the CTAS run; the official listener on the "
                     "inner write's run only",

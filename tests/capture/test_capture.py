@@ -269,3 +269,16 @@ def test_the_openlineage_app_name_names_the_jobs_and_spark_keeps_its_own(spark, 
     # as in the official listener: the facets keep Spark's application name
     assert events[0]["run"]["facets"]["spark_applicationDetails"]["appName"] == spark.sparkContext.appName
     assert events[0]["run"]["facets"]["spark_properties"]["properties"]["spark.app.name"] == spark.sparkContext.appName
+
+
+def test_a_job_name_ends_in_the_output_folders_as_they_are_spelled(spark, tmp_path, source):
+    # The application and the command are snake_case; the output's last two folders keep their case and
+    # characters, dots made '_', as the official listener names them (Spark ML saves `<n>_<Class>_<uid>` stages).
+    capture = _install(spark, tmp_path)
+    stage, dotted = tmp_path / "stages" / "1_StringIndexer_4a2b9c" / "data", tmp_path / "out-dir" / "My.Table-V2"
+    _run_and_close(capture, lambda: [spark.read.parquet(source).write.parquet(str(path)) for path in (stage, dotted)])
+    events = read_events(tmp_path / "events.ndjson")
+    assert sorted({e["job"]["name"] for e in events} - {APP_JOB}) == [
+        f"{APP_JOB}.execute_insert_into_hadoop_fs_relation_command.1_StringIndexer_4a2b9c_data",
+        f"{APP_JOB}.execute_insert_into_hadoop_fs_relation_command.out-dir_My_Table-V2",
+    ]

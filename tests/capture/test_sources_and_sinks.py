@@ -22,7 +22,7 @@ DERBY_URL = "jdbc:derby:memory:lineage_tests;create=true"
 def _capture(spark, tmp_path: Path, action) -> list[dict]:
     """Run ``action`` with capture installed; the COMPLETE (or FAIL) events of its writes."""
     # Spark reports queries asynchronously: let the set-up's writes be reported before capture listens
-    spark.sparkContext._jsc.sc().listenerBus().waitUntilEmpty(10_000)
+    spark.sparkContext._jsc.sc().listenerBus().waitUntilEmpty(60_000)
     capture = install(spark, {
         "spark.openlineage.transport.type": "file",
         "spark.openlineage.transport.location": str(tmp_path / "events.ndjson"),
@@ -32,7 +32,7 @@ def _capture(spark, tmp_path: Path, action) -> list[dict]:
     try:
         action()
     finally:
-        assert capture.flush()
+        assert capture.flush(timeout=60)  # a Delta MERGE runs dozens of queries, each a py4j callback
         capture.close()
     events = read_events(tmp_path / "events.ndjson")
     return [e for e in events if e["eventType"] in ("COMPLETE", "FAIL") and e["job"]["name"].count(".") >= 2]
@@ -273,3 +273,48 @@ def test_delta_merge_lineage_follows_every_clause_as_the_official_listener_does(
     # 3 target rows, all matched and updated (rewritten), plus 2 inserted
     assert output["outputFacets"]["outputStatistics"]["rowCount"] == 5
     assert set(validate_event(event)) <= {"spark_properties"}
+
+
+def _described(fields: list[dict]) -> dict:
+    """A schema facet's fields as {name: type}, or {name: (type, {nested fields})}."""
+    return {f["name"]: (f["type"], _described(f["fields"])) if f.get("fields") else f["type"] for f in fields}
+
+
+def test_nested_types_and_ml_vectors_are_described_as_the_official_listener_describes_them(spark, tmp_path):
+    from pyspark.ml.linalg import Matrices, MatrixUDT, Vectors, VectorUDT
+    from pyspark.sql.types import ArrayType, IntegerType, MapType, StringType, StructField, StructType
+
+    person = StructType([StructField("name", StringType()), StructField("age", IntegerType())])
+    schema = StructType([
+        StructField("tags", ArrayType(StringType())), StructField("counts", MapType(StringType(), IntegerType())),
+        StructField("grid", ArrayType(ArrayType(IntegerType()))), StructField("people", ArrayType(person)),
+        StructField("features", VectorUDT()), StructField("coefficients", MatrixUDT()),
+    ])
+    rows = [(["a"], {"k": 1}, [[1]], [("ann", 34)], Vectors.dense([1.0, 2.0]), Matrices.dense(1, 1, [1.0]))]
+    [event] = _capture(spark, tmp_path, lambda: spark.createDataFrame(rows, schema)
+                       .write.parquet(str(tmp_path / "typed")))
+    assert _described(event["outputs"][0]["facets"]["schema"]["fields"]) == {
+        "tags": ("array", {"_element": "string"}),
+        "counts": ("map", {"key": "string", "value": "integer"}),
+        "grid": ("array", {"_element": ("array", {"_element": "integer"})}),
+        "people": ("array", {"_element": ("struct", {"name": "string", "age": "integer"})}),
+        "features": "vector",  # VectorUDT, as Spark's typeName says
+        "coefficients": "matrix",
+    }
+
+
+def test_a_ctas_reported_once_the_default_session_is_gone_keeps_its_database_location(spark, tmp_path, people,
+                                                                                        fresh_tables):
+    # spark.stop() clears the default session while Spark still reports the last queries (a CTAS comes
+    # after its inner write): the symlink's namespace is asked of the query's own session.
+    spark.read.parquet(people).createOrReplaceTempView("people_v")
+    sessions = spark._jvm.org.apache.spark.sql.SparkSession
+    sessions.clearDefaultSession()
+    try:
+        [event] = _capture(spark, tmp_path, lambda: spark.sql(
+            "CREATE TABLE adults_ctas USING parquet AS SELECT id FROM people_v WHERE age >= 21"))
+    finally:
+        sessions.setDefaultSession(spark._jsparkSession)
+    warehouse = Path(spark.conf.get("spark.sql.warehouse.dir").removeprefix("file:"))
+    assert event["outputs"][0]["facets"]["symlinks"]["identifiers"] == [
+        {"namespace": f"file:{warehouse}", "name": "default.adults_ctas", "type": "TABLE"}]
