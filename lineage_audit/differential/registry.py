@@ -72,6 +72,15 @@ def _kinds_include(*wanted: str):
     return lambda d: bool(lineage_kinds(d) & set(wanted))
 
 
+def _pruned_from(theirs, ours) -> bool:
+    """Whether schema ``theirs`` is ``ours`` less some nested fields (values as compare.py gives them:
+    ``(name, type[, nested])``)."""
+    mine = {field[0]: field for field in ours or ()}
+    return all(field[0] in mine and field[1] == mine[field[0]][1]
+               and _pruned_from(field[2] if len(field) > 2 else (), mine[field[0]][2] if len(mine[field[0]]) > 2 else ())
+               for field in theirs or ())
+
+
 # Kinds where the official listener departs from the OpenLineage column lineage facet's definitions
 # (which the built-in follows, pinned literally in tests/capture/test_column_lineage.py).
 OFFICIAL_LINEAGE_KINDS = ("official-missing-field", "official-missing-input", "transformation-types",
@@ -130,6 +139,12 @@ KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
                     "the rows written (inserted + updated). Reported",
                     when=lambda d: str(d.builtin).startswith("rowCount=0")),
     # --- official listener departures (the built-in keeps its behaviour) ---------------------------
+    KnownDifference("query-shapes", "schema", r"struct_map_array_access .*\| input file <data>/tables/items$",
+                    "official-bug",
+                    "a query that reads one field of a struct (`info.sku`): the official listener describes the "
+                    "input by Spark's pruned scan schema, `info` without `qty`; the built-in describes the "
+                    "table as it is (the other shapes reading `items` get `info` whole from both)",
+                    when=lambda d: d.builtin != d.official and _pruned_from(d.official, d.builtin)),
     KnownDifference("*", "job-name", "^output ", "official-bug",
                     "with jobName.appendDatasetName the official listener appends the dataset to every write's "
                     "job name but not to ALTER TABLE, DROP TABLE and Delta MERGE, though the event names the "
