@@ -12,6 +12,7 @@ facets ``schema``, ``dataSource``, ``columnLineage``, ``lifecycleStateChange``, 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
@@ -87,8 +88,6 @@ class Application:
             return None
         warehouse = self.properties.get("spark.sql.warehouse.dir", "spark-warehouse")
         if "://" not in warehouse and not warehouse.startswith("file:"):
-            import os
-
             warehouse = "file:" + os.path.abspath(warehouse)
         uris = self.properties.get("spark.hadoop.hive.metastore.uris") or self.properties.get("hive.metastore.uris")
         metastore = "hive://" + uris.split(",")[0].split("://", 1)[-1] if uris else None
@@ -278,6 +277,12 @@ def _run_facets(app: Application, settings: CaptureSettings, parent: tuple[str, 
         "spark_properties": SparkPropertiesRunFacet(
             properties={k: v for k, v in app.properties.items() if k in REPORTED_PROPERTIES}),
     }
+    # What the official listener calls environment-properties: the variables named by
+    # facets.custom_environment_variables, as the driver sees them (an empty map when none are named).
+    facets["environment-properties"] = {
+        **attr.asdict(RunFacet()),
+        "environment-properties": {name: os.environ[name] for name in settings.environment_variables
+                                   if name in os.environ}}
     if with_details and app.details:
         facets["spark_applicationDetails"] = SparkApplicationDetailsRunFacet(**app.details)
     if parent is not None:

@@ -42,6 +42,8 @@ class CaptureSettings:
     timeout_seconds: float = 10.0
     spool_dir: Path = field(default_factory=lambda: default_data_dir() / "lineage-spool")
     app_name: str | None = None  # spark.openlineage.appName: names the application's jobs instead of spark.app.name
+    # spark.openlineage.facets.custom_environment_variables=[A;B]: the driver's variables each run reports
+    environment_variables: tuple[str, ...] = ()
 
     def facet_enabled(self, name: str) -> bool:
         return name not in self.disabled_facets
@@ -156,7 +158,15 @@ def resolve_settings(spark_conf: Mapping[str, str], file_config: Mapping[str, st
         timeout_seconds=float(tree.get("timeoutSeconds", 10)),
         spool_dir=Path(spool) if spool else default_data_dir() / "lineage-spool",
         app_name=str(tree["appName"]) if tree.get("appName") else None,
+        environment_variables=_names(facets.get("custom_environment_variables")),
     )
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """``[A;B]`` (the official listener's list syntax for a property) as ``("A", "B")``."""
+    if not isinstance(value, str):
+        return ()
+    return tuple(name.strip() for name in value.strip().strip("[]").split(";") if name.strip())
 
 
 def _read(path: Path) -> str:

@@ -106,6 +106,34 @@ def _metrics(qe) -> dict[str, int]:
     return found
 
 
+def _delta_commit_metrics(jvm, session, output: DatasetRef) -> dict[str, int]:
+    """A Delta write's metrics, from the commit it just made (``commitInfo.operationMetrics``).
+
+    Delta writes through its own command, whose plan node keeps no metrics; the commit records
+    them. The table's cached snapshot (updated by the commit, no Spark job) gives its version.
+    """
+    if "delta" not in (output.format or "") or not output.uri:  # DeltaDataSource, a delta table
+        return {}
+    try:
+        log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(session, output.uri)
+        version = int(log.unsafeVolatileSnapshot().version())
+        path = jvm.org.apache.hadoop.fs.Path(f"{output.uri.rstrip('/')}/_delta_log/{version:020d}.json")
+        stream = path.getFileSystem(session.sessionState().newHadoopConf()).open(path)
+        try:
+            text = str(jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
+        finally:
+            stream.close()
+    except Exception:  # not a Delta table after all, or its log unreadable: no statistics
+        return {}
+    for line in text.splitlines():
+        info = json.loads(line).get("commitInfo") if line.strip() else None
+        if info:
+            found = {k: int(v) for k, v in (info.get("operationMetrics") or {}).items() if str(v).isdigit()}
+            return {"numOutputRows": found["numOutputRows"], "numOutputBytes": found.get("numOutputBytes", 0),
+                    "numFiles": found.get("numFiles", 0)} if "numOutputRows" in found else {}
+    return {}
+
+
 def _table_symlink(table, jvm, session=None) -> tuple[str, str] | None:
     """(namespace, name) of a catalog table: its database's location and ``db.table``.
 
@@ -371,6 +399,7 @@ def _table_command_snapshot(jvm, qe, command, kind: str, known: dict[str, Datase
         error=str(error.getMessage()) if error is not None else None,
         stack_trace=_stack_trace(error) if error is not None else None,
         query_id=_query_id(qe), lifecycle=TABLE_COMMANDS[kind], previous=previous, query_uuid=_query_uuid(qe),
+        sql=_sql_text(command) or _sql_text(qe.logical()),  # a resolved command keeps no origin: the parsed one does
     )
 
 
@@ -415,7 +444,7 @@ def take_snapshot(jvm, qe, duration_ns: int, error=None, func_name: str = "",
         mode=mode,
         leaves=tuple(refs),
         rdd_inputs=tuple(rdd_inputs(jvm, query)) if any(leaf in query_json for leaf in _RDD_LEAVES) else (),
-        metrics=_metrics(qe) if error is None else {},
+        metrics=(_metrics(qe) or _delta_commit_metrics(jvm, qe.sparkSession(), output)) if error is None else {},
         started_ms=ended - duration_ns // 1_000_000,
         ended_ms=ended,
         error=message,
@@ -423,7 +452,7 @@ def take_snapshot(jvm, qe, duration_ns: int, error=None, func_name: str = "",
         query_id=_query_id(qe),
         lifecycle="CREATE" if kind in CREATING_COMMANDS else None,
         nested=func_name == NESTED_WRITE,
-        sql=_sql_text(command),
+        sql=_sql_text(command) or (_parsed_sql_text(command) if "CTERelation" in query_json else None),
         query_uuid=_query_uuid(qe),
     )
 
@@ -449,6 +478,25 @@ def _sql_text(command) -> str | None:
         return text if text is not None else _option(command.query().origin().sqlText())
     except Exception:  # an origin without SQL text: a DataFrame query
         return None
+
+
+def _parsed_sql_text(command, limit: int = 200) -> str | None:
+    """The statement behind a write whose query's root the analyzer made (a WITH query's ``WithCTE``):
+    the first node, pre-order, that the parser made, within ``limit`` nodes."""
+    try:
+        stack = [command.query()]
+        while stack and limit > 0:
+            node, limit = stack.pop(), limit - 1
+            text = _option(node.origin().sqlText())
+            if text is not None:
+                return text
+            children = [node.children().apply(i) for i in range(node.children().size())]
+            if node.getClass().getSimpleName() == "WithCTE":  # the definitions hold parsed plans too
+                children += [node.cteDefs().apply(i) for i in range(node.cteDefs().size())]
+            stack.extend(reversed(children))
+    except Exception:  # a plan not shaped as expected: no text rather than no event
+        return None
+    return None
 
 
 def encloses(ctas: QuerySnapshot, write: QuerySnapshot) -> bool:

@@ -99,7 +99,7 @@ def test_every_event_conforms_to_the_openlineage_spec(spark, tmp_path, source):
     custom = set()
     for event in events:
         custom.update(validate_event(event))
-    assert custom == {"spark_properties", "spark_applicationDetails", "spark_jobDetails"}, custom
+    assert custom == {"spark_properties", "spark_applicationDetails", "spark_jobDetails", "environment-properties"}, custom
 
 
 def test_a_failing_write_gives_fail_with_the_error_and_still_raises(spark, tmp_path, source):
@@ -158,6 +158,22 @@ def test_disabled_facets_are_left_out(spark, tmp_path, source):
     assert "spark_properties" not in complete["run"]["facets"]
     assert "schema" not in complete["outputs"][0]["facets"]
     assert "dataSource" in complete["outputs"][0]["facets"]
+
+
+def test_every_run_reports_the_environment_variables_it_is_told_to(spark, tmp_path, source, monkeypatch):
+    """``facets.custom_environment_variables=[A;B]``: the ``environment-properties`` run facet holds
+    the named variables the driver has (an empty map when none is named), on every event."""
+    monkeypatch.setenv("LINEAGE_AUDIT_TEST_TEAM", "payments")
+    monkeypatch.delenv("LINEAGE_AUDIT_TEST_UNSET", raising=False)
+    capture = _install(spark, tmp_path, **{"spark.openlineage.facets.custom_environment_variables":
+                                           "[LINEAGE_AUDIT_TEST_TEAM;LINEAGE_AUDIT_TEST_UNSET]"})
+    _run_and_close(capture, lambda: spark.read.parquet(source).write.mode("overwrite")
+                   .parquet(str(tmp_path / "out" / "copy")))
+    events = read_events(tmp_path / "events.ndjson")
+    assert events
+    for event in events:
+        facet = event["run"]["facets"]["environment-properties"]
+        assert facet["environment-properties"] == {"LINEAGE_AUDIT_TEST_TEAM": "payments"}, event["eventType"]
 
 
 class _Recorder(BaseHTTPRequestHandler):

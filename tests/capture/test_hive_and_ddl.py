@@ -144,4 +144,4 @@ def test_every_hive_and_ddl_event_conforms_to_the_openlineage_spec(hive_run):
     custom = set()
     for event in events:
         custom.update(validate_event(event))
-    assert custom == {"spark_properties", "spark_applicationDetails", "spark_jobDetails"}
+    assert custom == {"spark_properties", "spark_applicationDetails", "spark_jobDetails", "environment-properties"}

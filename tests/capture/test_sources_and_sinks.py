@@ -148,6 +148,14 @@ def test_sql_ctas_over_a_temp_view_and_a_cte(spark, tmp_path, people, fresh_tabl
                                 "n": {("people", "id"): {"DIRECT/AGGREGATION+masked"}}}
 
 
+def test_a_with_query_written_by_a_dataframe_writer_keeps_its_sql_text(spark, tmp_path, people):
+    """The analyzer puts a WithCTE (with no origin) at the root: the text comes from the parsed nodes."""
+    spark.read.parquet(people).createOrReplaceTempView("people_w")
+    sql = "WITH old AS (SELECT id, age FROM people_w WHERE age > 30) SELECT a.id, b.age FROM old a JOIN old b ON a.id = b.id"
+    [event] = _capture(spark, tmp_path, lambda: spark.sql(sql).write.mode("overwrite").parquet(str(tmp_path / "w")))
+    assert event["job"]["facets"]["sql"]["query"] == sql
+
+
 def test_jdbc_read_and_write(spark, tmp_path, people):
     props = {"driver": "org.apache.derby.jdbc.EmbeddedDriver"}
     spark.read.parquet(people).write.mode("overwrite").jdbc(DERBY_URL, "PEOPLE", properties=props)
@@ -232,7 +240,7 @@ def test_events_of_every_sink_conform_to_the_spec(spark, tmp_path, people, fresh
     events = _capture(spark, tmp_path, action)
     assert len(events) == 4
     for event in events:
-        assert set(validate_event(event)) <= {"spark_properties"}
+        assert set(validate_event(event)) <= {"spark_properties", "environment-properties"}
 
 
 def test_delta_write_and_merge(spark, tmp_path, people):
@@ -242,6 +250,9 @@ def test_delta_write_and_merge(spark, tmp_path, people):
     target = str(tmp_path / "people_delta")
     events = _capture(spark, tmp_path, lambda: spark.read.parquet(people).write.format("delta").save(target))
     assert events and events[0]["outputs"][0]["name"] == target
+    # Delta's write command keeps no metrics: the rows come from the commit it made
+    statistics = events[0]["outputs"][0]["outputFacets"]["outputStatistics"]
+    assert statistics["rowCount"] == spark.read.parquet(people).count() and statistics["size"] > 0
     updates = spark.createDataFrame([(1, "ann b", 35)], "id INT, name STRING, age INT")
     (tmp_path / "merge").mkdir()
     merged = _capture(spark, tmp_path / "merge", lambda: DeltaTable.forPath(spark, target).alias("t")
@@ -272,7 +283,7 @@ def test_delta_merge_lineage_follows_every_clause_as_the_official_listener_does(
     }
     # 3 target rows, all matched and updated (rewritten), plus 2 inserted
     assert output["outputFacets"]["outputStatistics"]["rowCount"] == 5
-    assert set(validate_event(event)) <= {"spark_properties"}
+    assert set(validate_event(event)) <= {"spark_properties", "environment-properties"}
 
 
 def _described(fields: list[dict]) -> dict:
