@@ -8,6 +8,8 @@ Everything else happens later on capture's worker thread, from a :class:`QuerySn
 from __future__ import annotations
 
 import json
+import os
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,28 +112,41 @@ def _delta_commit_metrics(jvm, session, output: DatasetRef) -> dict[str, int]:
     """A Delta write's metrics, from the commit it just made (``commitInfo.operationMetrics``).
 
     Delta writes through its own command, whose plan node keeps no metrics; the commit records
-    them. The table's cached snapshot (updated by the commit, no Spark job) gives its version.
+    them, in the newest file of the table's ``_delta_log``.
     """
     if "delta" not in (output.format or "") or not output.uri:  # DeltaDataSource, a delta table
         return {}
     try:
-        log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(session, output.uri)
-        version = int(log.unsafeVolatileSnapshot().version())
-        path = jvm.org.apache.hadoop.fs.Path(f"{output.uri.rstrip('/')}/_delta_log/{version:020d}.json")
-        stream = path.getFileSystem(session.sessionState().newHadoopConf()).open(path)
-        try:
-            text = str(jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
-        finally:
-            stream.close()
+        text = _newest_commit(jvm, session, output.uri.rstrip("/"))
     except Exception:  # not a Delta table after all, or its log unreadable: no statistics
         return {}
-    for line in text.splitlines():
+    for line in (text or "").splitlines():
         info = json.loads(line).get("commitInfo") if line.strip() else None
         if info:
             found = {k: int(v) for k, v in (info.get("operationMetrics") or {}).items() if str(v).isdigit()}
             return {"numOutputRows": found["numOutputRows"], "numOutputBytes": found.get("numOutputBytes", 0),
                     "numFiles": found.get("numFiles", 0)} if "numOutputRows" in found else {}
     return {}
+
+
+def _newest_commit(jvm, session, uri: str) -> str | None:
+    """The newest commit file of a Delta table: read directly when local (the listener may run
+    while the session stops, after a job's last write), else through Hadoop's file system."""
+    local = uri.removeprefix("file://").removeprefix("file:") if uri.startswith(("file:", "/")) else None
+    if local is not None:
+        log = os.path.join(local, "_delta_log")
+        versions = [name for name in os.listdir(log) if re.fullmatch(r"\d{20}\.json", name)]
+        if not versions:
+            return None
+        with open(os.path.join(log, max(versions)), encoding="utf-8") as commit:
+            return commit.read()
+    version = int(jvm.org.apache.spark.sql.delta.DeltaLog.forTable(session, uri).unsafeVolatileSnapshot().version())
+    path = jvm.org.apache.hadoop.fs.Path(f"{uri}/_delta_log/{version:020d}.json")
+    stream = path.getFileSystem(session.sessionState().newHadoopConf()).open(path)
+    try:
+        return str(jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
+    finally:
+        stream.close()
 
 
 def _table_symlink(table, jvm, session=None) -> tuple[str, str] | None:
@@ -405,8 +420,6 @@ def _table_command_snapshot(jvm, qe, command, kind: str, known: dict[str, Datase
 
 def _load_path(path: str, local: bool) -> str:
     """LOAD DATA's path; a LOCAL one is on the driver's file system, relative to its working directory."""
-    import os
-
     return os.path.abspath(path) if local and "://" not in path and not path.startswith("file:") else path
 
 
