@@ -7,7 +7,8 @@ Outputs:
   scaler, logistic regression or random forest);
 - model_predictions: one row per usable training row with its seeded train/test split, predicted
   class and churn probability;
-- model_metrics: AUC, accuracy, precision, recall, F1 and row counts per split, as long rows;
+- model_metrics: AUC, accuracy, precision, recall, F1 and row counts per split, as long rows,
+  computed from model_predictions as published;
 - feature_importance: coefficient (or importance) per expanded feature, ranked by magnitude.
 Training rows lacking the id, the label or a feature that cannot be imputed are quarantined.
 Numeric features are imputed with the training median where missing: monthly_spend has sparse
@@ -301,21 +302,20 @@ def execute(run: JobRun) -> None:
     # reference to the Spark session cannot be serialised into tasks once rows are observed.
     model = PipelineModel.load(run.catalog.output("trained_model").path)
     scored = model.transform(dataset)
-    predictions = scored.transform(
-        prediction_rows, model_name=spec.model_name, model_version=spec.version
-    ).cache()  # written, then evaluated per split: score once
-    run.write("model_predictions", predictions)
-
-    auc = area_under_roc(predictions)
+    run.write("model_predictions", scored.transform(
+        prediction_rows, model_name=spec.model_name, model_version=spec.version))
+    # The metrics are those of the predictions as published: read back, the table scored once, and
+    # model_metrics' lineage names model_predictions.
+    published = run.read_back("model_predictions")
+    auc = area_under_roc(published)
     auc_by_split = run.spark.createDataFrame(auc, "split string, auc double")
-    run.write("model_metrics", predictions.transform(classification_metrics, auc_by_split))
+    run.write("model_metrics", published.transform(classification_metrics, auc_by_split))
     weights, kind = feature_weights(model, scored)
     weights_df = run.spark.createDataFrame(weights, "feature_index int, attribute_name string, weight double")
     run.write("feature_importance", weights_df.transform(
         rank_features, model_name=spec.model_name, model_version=spec.version, weight_kind=kind))
     run.reject("model_config", malformed)
     run.reject("training_data", rejected)
-    predictions.unpersist()
     dataset.unpersist()
 
     test_auc = dict(auc)["test"]

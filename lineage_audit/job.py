@@ -89,6 +89,10 @@ class JobRun:
         self.summary.rows_out[table] = rows
         return rows
 
+    def read_back(self, table: str) -> DataFrame:
+        """Output ``table`` as this job published it (not counted as an input of the run)."""
+        return read_table(self.spark, self.catalog.output(table))
+
     def record_rows(self, table: str, rows: int) -> None:
         """Count rows an output received by other means than ``write`` (a Delta MERGE, say)."""
         self.summary.rows_out[table] = rows

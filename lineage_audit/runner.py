@@ -102,7 +102,7 @@ def report(results: Sequence[JobResult], data_dir: Path) -> str:
     lines.append(f"{len(results) - len(failed)}/{len(results)} jobs succeeded in {total:.1f} s")
     lines += [
         "",
-        f"Lineage captured by {_capture_line([r.job for r in results])}",
+        f"Lineage captured by {_capture_line()}",
         "",
         "Where to look:",
         f"  outputs        {data_dir / 'outputs'}",
@@ -117,16 +117,11 @@ def report(results: Sequence[JobResult], data_dir: Path) -> str:
     return "\n".join(lines)
 
 
-def _capture_line(jobs: Sequence[str] = ()) -> str:
+def _capture_line() -> str:
     try:
         from lineage_audit.capture.choice import choose, describe
 
-        line = describe(choose(os.environ))
-        for job in jobs:  # an application the official listener would lose lineage of runs with the built-in
-            own = choose(os.environ, app=job)
-            if own.mode != choose(os.environ).mode:
-                line += f"; {job}: {describe(own)}"
-        return line
+        return describe(choose(os.environ))
     except Exception as exc:  # the report never fails over a hint
         return f"an unknown capture ({exc})"
 

@@ -75,7 +75,7 @@ def build_session(app_name: str, conf: Mapping[str, str] | None = None, capture:
         settings.update(default_properties())
         settings.setdefault("spark.pyspark.python", sys.executable)
     settings.update(conf or {})
-    choice = _capture_choice(app_name)
+    choice = _capture_choice()
     capture = capture and choice.enabled  # LINEAGE_AUDIT_CAPTURE=none: no listener at all
     journal, forward_to = None, None
     if capture and choice.official:
@@ -100,8 +100,8 @@ def build_session(app_name: str, conf: Mapping[str, str] | None = None, capture:
     return session
 
 
-def _capture_choice(app_name: str) -> CaptureChoice:
-    choice = choose(os.environ, app=app_name)
+def _capture_choice() -> CaptureChoice:
+    choice = choose(os.environ)
     if choice.reason and os.environ.get(CAPTURE_ENV, "").strip().lower() == "official":
         logging.getLogger(__name__).warning("%s; using the built-in capture", choice.reason)
     return choice

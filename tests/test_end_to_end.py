@@ -226,11 +226,6 @@ def test_missing_input_fails_fast_with_the_command_to_fix_it(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-# What openlineage-spark (the pinned release) writes without column lineage; `make run` runs their
-# jobs with the built-in capture (capture/choice.py OFFICIAL_GAPS), so the default run loses nothing.
-OFFICIAL_WITHOUT_COLUMN_LINEAGE = {"model_metrics"}
-
-
 def _written(data_dir: Path, summary: dict, table_format: str) -> dict[str, int]:
     """Path -> rows of every table a job wrote (outputs and quarantine tables), from its summary."""
     catalog = load_catalog(data_dir=data_dir, table_format=table_format)
@@ -262,11 +257,7 @@ def _check_every_write(events: list[dict], data_dir: Path, table_format: str, ca
             if not (capture == "official" and table_format == "delta"):
                 assert output["outputFacets"]["outputStatistics"]["rowCount"] == rows, (capture, path)
             if event["inputs"]:
-                lineage = output["facets"].get("columnLineage", {}).get("fields")
-                if capture == "official" and Path(path).name in OFFICIAL_WITHOUT_COLUMN_LINEAGE:
-                    assert not lineage, f"the official listener now traces {path}: update OFFICIAL_GAPS"
-                else:
-                    assert lineage, (capture, path)
+                assert output["facets"]["columnLineage"]["fields"], (capture, path)
 
 
 @pytest.mark.parametrize("capture", ["builtin", "official"])

@@ -28,13 +28,6 @@ from lineage_audit.capture.settings import PREFIX, CaptureSettings, file_propert
 
 CAPTURE_ENV = "LINEAGE_AUDIT_CAPTURE"
 MODES = ("auto", "official", "builtin", "none")
-# Applications whose lineage the official listener (at the pinned release) loses in part. Under
-# ``auto`` they run with the built-in capture, so that the default run loses nothing;
-# LINEAGE_AUDIT_CAPTURE=official still forces the listener on them. Evidence: the differential
-# suite (docs/capture-comparison.md) and tests/test_end_to_end.py.
-OFFICIAL_GAPS = {
-    "ml_pipeline": f"{jar_files.OPENLINEAGE_ARTIFACT} sends no column lineage for its model_metrics write",
-}
 # Keys a session built without the fetched JARs must not carry: they would name missing classes.
 JAR_KEYS = ("spark.jars", "spark.sql.extensions", "spark.sql.catalog.spark_catalog")
 
@@ -63,15 +56,12 @@ class CaptureChoice:
         return self.jars is not None and self.jars.delta
 
 
-def choose(env: Mapping[str, str], jars: jar_files.Jars | None | str = "installed",
-           app: str | None = None) -> CaptureChoice:
-    """Resolve the capture from the environment and the fetched JARs (for application ``app``).
+def choose(env: Mapping[str, str], jars: jar_files.Jars | None | str = "installed") -> CaptureChoice:
+    """Resolve the capture from the environment and the fetched JARs.
 
     >>> fetched = jar_files.Jars(Path(".jars"), ("openlineage-spark_2.13-1.53.0.jar",))
-    >>> choose({}, jars=fetched, app="orders").mode, choose({}, jars=fetched, app="ml_pipeline").mode
+    >>> choose({}, jars=fetched).mode, choose({CAPTURE_ENV: "builtin"}, jars=fetched).mode
     ('official', 'builtin')
-    >>> choose({CAPTURE_ENV: "official"}, jars=fetched, app="ml_pipeline").mode
-    'official'
     """
     asked = (env.get(CAPTURE_ENV) or "auto").strip().lower()
     if asked not in MODES:
@@ -82,8 +72,6 @@ def choose(env: Mapping[str, str], jars: jar_files.Jars | None | str = "installe
     if found is None or not found.listener:
         why = "the OpenLineage Spark listener JAR is not fetched (make jars)"
         return CaptureChoice("builtin", found, why)
-    if asked == "auto" and app in OFFICIAL_GAPS:
-        return CaptureChoice("builtin", found, OFFICIAL_GAPS[app])
     return CaptureChoice("official", found)
 
 

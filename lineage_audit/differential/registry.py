@@ -166,7 +166,7 @@ KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
                     "aggregates (min, max, count) as TRANSFORMATION, counts and hashes (sha2, count) not masked, "
                     "CONDITIONAL and WINDOW inputs as DIRECT, no CONDITIONAL for a nullif over a computed "
                     "value (Spark 4 rewrites it through a common expression), inputs dropped behind "
-                    f"to_json/struct and higher-order functions; the built-in's answers are pinned in {TESTS}",
+                    f"to_json/struct, unpivot and higher-order functions; the built-in's answers are pinned in {TESTS}",
                     reference="https://github.com/OpenLineage/OpenLineage/issues/2186",
                     when=_kinds_within(*OFFICIAL_LINEAGE_KINDS)),
     KnownDifference("*", "dataset-lineage", ".*", "official-bug",
@@ -185,10 +185,6 @@ KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
                     "statistic; the built-in leaves it out, because Delta computes it by rebuilding the table's "
                     "snapshot (Spark jobs) inside the listener callback",
                     when=lambda d: d.builtin is None),
-    KnownDifference("eight-jobs", "dataset-facets", r"model_metrics :: columnLineage$", "official-bug",
-                    "the official listener sends no columnLineage for model_metrics (a union of aggregates over "
-                    "the model's predictions); the built-in traces its `value` column to 11 input fields",
-                    when=lambda d: d.official is None),
     KnownDifference("*", "dataset-facets", r":: columnLineage$", "accepted",
                     "data built in the driver (Spark ML metadata, feature importances): the built-in sends a "
                     "columnLineage facet with no input fields, the official listener leaves the facet out; "

@@ -58,18 +58,20 @@ EXPECTED = {
         },
         "dataset": PREPARED,
     },
+    # Computed from model_predictions as published (read back by the job).
     "model_metrics": {
         "fields": {
             "metric": {},  # the unpivot's literal metric names
             # The unpivoted metrics: sums over label and prediction (tp, fp, fn, tn), precision, recall and
             # F1 under CASE WHEN on those sums; auc comes from local data and row_count counts rows.
-            "value": {**{("training_data", f): {AGG, I("CONDITIONAL")} for f in ("churned", "contract_type")},
-                      **{field: {AGG, I("CONDITIONAL")} for field in NUMERIC}},
-            "split": {},
-            "model_name": {},
-            "model_version": {},
+            "value": {("model_predictions", f): {AGG, I("CONDITIONAL")} for f in ("label", "prediction")},
+            "split": {("model_predictions", "split"): {ID}},
+            "model_name": {("model_predictions", "model_name"): {ID}},
+            "model_version": {("model_predictions", "model_version"): {ID}},
         },
-        "dataset": PREPARED,  # grouped by and joined on literals only
+        # grouped by split and model, joined with the AUCs on split
+        "dataset": {("model_predictions", "split"): {I("GROUP_BY"), I("JOIN")},
+                    **{("model_predictions", f): {I("GROUP_BY")} for f in ("model_name", "model_version")}},
     },
     # Weights read from the fitted model on the driver, ranked: local data only.
     "feature_importance": {
