@@ -42,9 +42,9 @@ def I(subtype: str) -> str:  # noqa: E743 - short on purpose: it reads as "INDIR
 # Harness: tables, leaves via py4j, compact rendering of a ColumnLineage.
 
 
-@pytest.fixture(scope="module")
-def tables(spark, tmp_path_factory):
-    root = tmp_path_factory.mktemp("lineage_tables")
+def write_tables(spark, folder) -> dict:
+    """The three small tables every shape reads, as Parquet under ``folder``, read back and
+    registered as temp views (the differential suite's shapes app writes the same ones)."""
     data = {
         "orders": spark.createDataFrame(
             [(1, 10, 120.0, "paid", "2024-01-02"), (2, 11, 5.0, "new", "2024-01-03")],
@@ -62,10 +62,15 @@ def tables(spark, tmp_path_factory):
     }
     frames = {}
     for name, frame in data.items():
-        frame.write.parquet(str(root / name))
-        frames[name] = spark.read.parquet(str(root / name))
+        frame.write.mode("overwrite").parquet(str(folder / name))
+        frames[name] = spark.read.parquet(str(folder / name))
         frames[name].createOrReplaceTempView(name)
     return frames
+
+
+@pytest.fixture(scope="module")
+def tables(spark, tmp_path_factory):
+    return write_tables(spark, tmp_path_factory.mktemp("lineage_tables"))
 
 
 def jvm_leaves(jvm, plan) -> list[tuple[str, str] | None]:

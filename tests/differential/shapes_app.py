@@ -26,7 +26,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lineage_audit.spark import build_session
-from tests.capture.test_column_lineage import CASES
+from tests.capture.test_column_lineage import CASES, write_tables
 
 # Shapes of CASES not run as writes, and why.
 NOT_WRITTEN = {
@@ -35,31 +35,6 @@ NOT_WRITTEN = {
 SHAPES_APP = "differential-shapes"
 DELTA_APP = "differential-delta"
 DATE_FOLDER = "20251030"
-
-
-def write_tables(spark: SparkSession, root: Path) -> dict[str, DataFrame]:
-    """The tables of test_column_lineage.py's ``tables`` fixture, as parquet under ``root/tables``."""
-    data = {
-        "orders": spark.createDataFrame(
-            [(1, 10, 120.0, "paid", "2024-01-02"), (2, 11, 5.0, "new", "2024-01-03")],
-            "order_id int, customer_id int, amount double, status string, order_date string",
-        ).withColumn("order_date", F.to_date("order_date")),
-        "customers": spark.createDataFrame(
-            [(10, "Ann", "Paris", "ann@x.org"), (11, "Bob", "Oslo", "bob@x.org")],
-            "customer_id int, name string, city string, email string",
-        ),
-        "items": spark.createDataFrame(
-            [(1, ["a", "b"], {"color": "red"}, ("s1", 2), [("s1", 2), ("s2", 1)])],
-            "order_id int, tags array<string>, attrs map<string,string>, info struct<sku:string,qty:int>, "
-            "lines array<struct<sku:string,qty:int>>",
-        ),
-    }
-    frames = {}
-    for name, frame in data.items():
-        frame.write.mode("overwrite").parquet(str(root / "tables" / name))
-        frames[name] = spark.read.parquet(str(root / "tables" / name))
-        frames[name].createOrReplaceTempView(name)
-    return frames
 
 
 def _attempt(name: str, action: Callable[[], object]) -> bool:
@@ -156,7 +131,7 @@ def main(argv: list[str]) -> int:
     root, group = Path(argv[0]).resolve(), argv[1]
     if group == "shapes":
         spark = _session(SHAPES_APP, root, hive=True)
-        frames = write_tables(spark, root)
+        frames = write_tables(spark, root / "tables")
         ran = run_query_shapes(spark, frames, root)
         extras = extra_shapes(spark, frames, root)
         ran += [name for name, action in extras.items() if _attempt(name, action)]
