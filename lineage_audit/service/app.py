@@ -30,8 +30,8 @@ from lineage_audit.service.ui import UI_DIR, mount_ui
 API = "/api/v1"
 log = logging.getLogger(__name__)
 # Resource modules, in the order their routes are matched.
-ROUTE_MODULES = ("lineage_ingest", "namespaces", "sources", "jobs", "runs", "datasets", "tags", "graph", "search",
-                 "events", "stats")
+ROUTE_MODULES = ("lineage_ingest", "namespaces", "sources", "jobs", "runs", "datasets", "tags", "graph",
+                 "namespace_graph", "search", "events", "stats")
 
 
 class AuthError(Exception):

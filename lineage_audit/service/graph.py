@@ -100,13 +100,13 @@ def field_node_id(namespace: str, dataset: str, field: str) -> str:
     return f"datasetField:{namespace}:{dataset}:{field}"
 
 
-def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
+def chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
     values = list(values)
     for start in range(0, len(values), CHUNK):
         yield values[start:start + CHUNK]
 
 
-def _among(conn: Connection, column, values: list[Any]):
+def among(conn: Connection, column, values: list[Any]):
     """``column IN (values)``; on PostgreSQL ``= ANY(array)``, one parameter instead of hundreds, which the
     server plans many times faster."""
     if conn.dialect.name == "postgresql":  # text[] rather than varchar(n)[]: a cast would cut longer values
@@ -161,9 +161,9 @@ def _named(conn: Connection, table, pairs: Iterable[tuple[str, str]]) -> dict[tu
     """Ids of the jobs or datasets among (namespace, name) pairs."""
     pairs = set(pairs)
     found = {}
-    for chunk in _chunks({name for _, name in pairs}):
+    for chunk in chunks({name for _, name in pairs}):
         for row_id, namespace, name in conn.execute(select(table.c.id, table.c.namespace, table.c.name)
-                                                    .where(_among(conn, table.c.name, chunk))):
+                                                    .where(among(conn, table.c.name, chunk))):
             if (namespace, name) in pairs:
                 found[(namespace, name)] = row_id
     return found
@@ -191,10 +191,10 @@ def _lineage(conn: Connection, node_id: str, depth: int) -> tuple[list[dict], di
         seen, frontier, expanded = {start}, [start], set()
         for level in range(depth + 1):
             new_datasets: set[int] = set()
-            for chunk in _chunks(frontier):
+            for chunk in chunks(frontier):
                 for job_id, dataset_id, direction in conn.execute(
                         select(job_io.c.job_id, job_io.c.dataset_id, job_io.c.direction)
-                        .where(_among(conn, job_io.c.job_id, chunk))):
+                        .where(among(conn, job_io.c.job_id, chunk))):
                     io.setdefault(job_id, {"INPUT": [], "OUTPUT": []})[direction].append(dataset_id)
                     if dataset_id not in expanded:
                         new_datasets.add(dataset_id)
@@ -204,9 +204,9 @@ def _lineage(conn: Connection, node_id: str, depth: int) -> tuple[list[dict], di
                 break
             expanded |= new_datasets
             frontier = []
-            for chunk in _chunks(new_datasets):
+            for chunk in chunks(new_datasets):
                 for (job_id,) in conn.execute(select(job_io.c.job_id)
-                                              .where(_among(conn, job_io.c.dataset_id, chunk))):
+                                              .where(among(conn, job_io.c.dataset_id, chunk))):
                     if job_id not in seen:
                         seen.add(job_id)
                         frontier.append(job_id)
@@ -215,7 +215,7 @@ def _lineage(conn: Connection, node_id: str, depth: int) -> tuple[list[dict], di
     dataset_ids = {i for sides in io.values() for ids in sides.values() for i in ids}
     if node.kind == "dataset":
         dataset_ids.add(node.id)
-    return _lineage_nodes(conn, io, dataset_ids)
+    return lineage_nodes(conn, io, dataset_ids)
 
 
 def lineage_graph(conn: Connection, node_id: str, depth: int) -> dict[str, Any]:
@@ -229,7 +229,11 @@ def lineage_graph(conn: Connection, node_id: str, depth: int) -> dict[str, Any]:
 
 def lineage_graph_json(conn: Connection, node_id: str, depth: int) -> bytes:
     """The same graph as JSON, the fields of datasets spliced in as the database wrote them."""
-    nodes, fields = _lineage(conn, node_id, depth)
+    return graph_json(*_lineage(conn, node_id, depth))
+
+
+def graph_json(nodes: list[dict], fields: dict[int, str]) -> bytes:
+    """``{"graph": nodes}`` as JSON, each dataset's ``RawFields`` replaced by the JSON text in ``fields``."""
     text = json.dumps({"graph": nodes}, ensure_ascii=False, separators=(",", ":"), default=RawFields.placeholder)
     return _PLACEHOLDER.sub(lambda match: fields[int(match.group(1))], text).encode()
 
@@ -282,14 +286,14 @@ _DATASET_COLUMNS = (datasets.c.id, datasets.c.namespace, datasets.c.name, datase
                     _raw_time(datasets.c.last_modified_at))
 
 
-def _lineage_nodes(conn: Connection, io: dict[int, dict[str, list[int]]], dataset_ids: set[int]) -> list[dict]:
+def lineage_nodes(conn: Connection, io: dict[int, dict[str, list[int]]], dataset_ids: set[int]) -> list[dict]:
     job_rows = {}
-    for chunk in _chunks(io):
-        for row in conn.execute(select(*_JOB_COLUMNS).where(_among(conn, jobs.c.id, chunk))):
+    for chunk in chunks(io):
+        for row in conn.execute(select(*_JOB_COLUMNS).where(among(conn, jobs.c.id, chunk))):
             job_rows[row[0]] = row
     dataset_rows = {}
-    for chunk in _chunks(dataset_ids):
-        for row in conn.execute(select(*_DATASET_COLUMNS).where(_among(conn, datasets.c.id, chunk))):
+    for chunk in chunks(dataset_ids):
+        for row in conn.execute(select(*_DATASET_COLUMNS).where(among(conn, datasets.c.id, chunk))):
             dataset_rows[row[0]] = row
     tags = _tags(conn, dataset_ids)
     tagged = {dataset_id for dataset_id, field in tags if field}
@@ -367,10 +371,10 @@ _PLACEHOLDER = re.compile(r'"\\u0000' + RawFields.token + r':(\d+)"')
 def _tags(conn: Connection, dataset_ids: Iterable[int]) -> dict[tuple[int, str], list[str]]:
     """Tags per (dataset id, field); field "" for the dataset's own tags."""
     tags: dict[tuple[int, str], list[str]] = defaultdict(list)
-    for chunk in _chunks(dataset_ids):
+    for chunk in chunks(dataset_ids):
         for dataset_id, field, tag in conn.execute(
                 select(dataset_tags.c.dataset_id, dataset_tags.c.field, dataset_tags.c.tag)
-                .where(_among(conn, dataset_tags.c.dataset_id, chunk)).order_by(dataset_tags.c.tag)):
+                .where(among(conn, dataset_tags.c.dataset_id, chunk)).order_by(dataset_tags.c.tag)):
             tags[(dataset_id, field)].append(tag)
     return tags
 
@@ -378,11 +382,11 @@ def _tags(conn: Connection, dataset_ids: Iterable[int]) -> dict[tuple[int, str],
 def _fields(conn: Connection, dataset_ids: Iterable[int], tags: dict) -> dict[int, list[dict[str, Any]]]:
     """Fields per dataset id, in schema order, with their tags."""
     fields: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for chunk in _chunks(dataset_ids):
+    for chunk in chunks(dataset_ids):
         for dataset_id, name, type_, description in conn.execute(
                 select(dataset_fields.c.dataset_id, dataset_fields.c.name, dataset_fields.c.type,
                        dataset_fields.c.description)
-                .where(_among(conn, dataset_fields.c.dataset_id, chunk))
+                .where(among(conn, dataset_fields.c.dataset_id, chunk))
                 .order_by(dataset_fields.c.dataset_id, dataset_fields.c.position)):
             fields[dataset_id].append({"name": name, "type": type_, "tags": tags.get((dataset_id, name), []),
                                        "description": description})
@@ -396,12 +400,12 @@ def _fields_json(conn: Connection, dataset_ids: Iterable[int]) -> dict[int, str]
     f = dataset_fields.c
     found: dict[int, str] = {}
     postgres = conn.dialect.name == "postgresql"
-    for chunk in _chunks(dataset_ids):
+    for chunk in chunks(dataset_ids):
         if postgres:
             field = func.json_build_object("name", f.name, "type", f.type, "tags", func.json_build_array(),
                                            "description", f.description)
             statement = (select(f.dataset_id, cast(func.json_agg(aggregate_order_by(field, f.position)), Text),
-                                null()).where(_among(conn, f.dataset_id, chunk)).group_by(f.dataset_id))
+                                null()).where(among(conn, f.dataset_id, chunk)).group_by(f.dataset_id))
         else:
             statement = _SQLITE_FIELDS.bindparams(ids=chunk)
         for dataset_id, fields, positions in conn.execute(statement):
@@ -430,9 +434,9 @@ def _latest_runs(conn: Connection, job_rows: Iterable[Any]) -> dict[str, dict[st
     columns = (runs.c.uuid, runs.c.state, runs.c.job_version_uuid, _raw_time(runs.c.created_at),
                _raw_time(runs.c.updated_at), _raw_time(runs.c.nominal_start_time),
                _raw_time(runs.c.nominal_end_time), _raw_time(runs.c.started_at), _raw_time(runs.c.ended_at))
-    for chunk in _chunks(names):
+    for chunk in chunks(names):
         for run_uuid, state, version, created, updated, nominal_start, nominal_end, started, ended in conn.execute(
-                select(*columns).where(_among(conn, runs.c.uuid, chunk))):
+                select(*columns).where(among(conn, runs.c.uuid, chunk))):
             duration = None
             if started is not None and ended is not None:
                 duration = int((_datetime(ended) - _datetime(started)).total_seconds() * 1000)
@@ -461,33 +465,33 @@ def column_lineage_graph(conn: Connection, node_id: str, depth: int, with_downst
     if node.kind == "datasetField":
         start: set[FieldKey] = {(node.id, node.field)}
     elif node.kind == "dataset":
-        start = _fields_of(conn, [node.id])
+        start = fields_of(conn, [node.id])
     else:
         outputs = [i for (i,) in conn.execute(select(job_io.c.dataset_id).where(
             job_io.c.job_id == node.id, job_io.c.direction == "OUTPUT"))]
-        start = _fields_of(conn, outputs)
+        start = fields_of(conn, outputs)
     # edges[output field][input field] = the transformations of that edge
     edges: dict[FieldKey, dict[FieldKey, list[dict[str, Any]]]] = defaultdict(dict)
     _walk(conn, start, depth, edges, upstream=True)
     if with_downstream:
         _walk(conn, start, depth, edges, upstream=False)
     keys = set(start) | set(edges) | {i for inputs in edges.values() for i in inputs}
-    return {"graph": _field_nodes(conn, keys, edges)}
+    return {"graph": field_nodes(conn, keys, edges)}
 
 
-def _fields_of(conn: Connection, dataset_ids: Sequence[int]) -> set[FieldKey]:
+def fields_of(conn: Connection, dataset_ids: Sequence[int]) -> set[FieldKey]:
     """Every field of the datasets: from their schema and from their column lineage."""
     found: set[FieldKey] = set()
-    for chunk in _chunks(dataset_ids):
+    for chunk in chunks(dataset_ids):
         found.update(conn.execute(select(dataset_fields.c.dataset_id, dataset_fields.c.name)
-                                  .where(_among(conn, dataset_fields.c.dataset_id, chunk))))
+                                  .where(among(conn, dataset_fields.c.dataset_id, chunk))))
         found.update(conn.execute(select(field_lineage.c.output_dataset_id, field_lineage.c.output_field)
-                                  .where(_among(conn, field_lineage.c.output_dataset_id, chunk),
+                                  .where(among(conn, field_lineage.c.output_dataset_id, chunk),
                                          field_lineage.c.output_field != "").distinct()))
     return found
 
 
-_EDGE_COLUMNS = (field_lineage.c.output_dataset_id, field_lineage.c.output_field, field_lineage.c.input_dataset_id,
+EDGE_COLUMNS = (field_lineage.c.output_dataset_id, field_lineage.c.output_field, field_lineage.c.input_dataset_id,
                  field_lineage.c.input_field, field_lineage.c.transformation_type,
                  field_lineage.c.transformation_subtype, field_lineage.c.transformation_description,
                  field_lineage.c.masking)
@@ -499,20 +503,16 @@ def _walk(conn: Connection, start: set[FieldKey], depth: int, edges: dict, upstr
     by = field_lineage.c.output_dataset_id if upstream else field_lineage.c.input_dataset_id
     for _ in range(depth):
         reached: set[FieldKey] = set()
-        for chunk in _chunks({dataset_id for dataset_id, _ in frontier}):
-            rows = conn.execute(select(*_EDGE_COLUMNS)
-                                .where(_among(conn, by, chunk), field_lineage.c.output_field != "")
+        for chunk in chunks({dataset_id for dataset_id, _ in frontier}):
+            rows = conn.execute(select(*EDGE_COLUMNS)
+                                .where(among(conn, by, chunk), field_lineage.c.output_field != "")
                                 .order_by(field_lineage.c.id))
-            for out_id, out_field, in_id, in_field, t_type, t_subtype, t_description, masking in rows:
-                output, input_ = (out_id, out_field), (in_id, in_field)
+            for row in rows:
+                output, input_ = (row[0], row[1]), (row[2], row[3])
                 near, far = (output, input_) if upstream else (input_, output)
                 if near not in frontier:
                     continue
-                transformations = edges[output].setdefault(input_, [])
-                transformation = {"type": t_type, "subtype": t_subtype, "description": t_description,
-                                  "masking": bool(masking)}
-                if (t_type or t_subtype or t_description or masking) and transformation not in transformations:
-                    transformations.append(transformation)
+                record_edge(edges, row)
                 if far not in visited:
                     visited.add(far)
                     reached.add(far)
@@ -521,19 +521,29 @@ def _walk(conn: Connection, start: set[FieldKey], depth: int, edges: dict, upstr
         frontier = reached
 
 
-def _field_nodes(conn: Connection, keys: set[FieldKey], edges: dict) -> list[dict[str, Any]]:
+def record_edge(edges: dict[FieldKey, dict[FieldKey, list[dict[str, Any]]]], row: Sequence[Any]) -> None:
+    """Adds one ``field_lineage`` row (``EDGE_COLUMNS``) to ``edges[output field][input field]``, its
+    transformation once (a row without any is an edge without transformations)."""
+    out_id, out_field, in_id, in_field, t_type, t_subtype, t_description, masking = row
+    transformations = edges[(out_id, out_field)].setdefault((in_id, in_field), [])
+    transformation = {"type": t_type, "subtype": t_subtype, "description": t_description, "masking": bool(masking)}
+    if (t_type or t_subtype or t_description or masking) and transformation not in transformations:
+        transformations.append(transformation)
+
+
+def field_nodes(conn: Connection, keys: set[FieldKey], edges: dict) -> list[dict[str, Any]]:
     dataset_ids = {dataset_id for dataset_id, _ in keys}
     names, versions = {}, {}
-    for chunk in _chunks(dataset_ids):
+    for chunk in chunks(dataset_ids):
         for row in conn.execute(select(datasets.c.id, datasets.c.namespace, datasets.c.name,
-                                       datasets.c.current_version).where(_among(conn, datasets.c.id, chunk))):
+                                       datasets.c.current_version).where(among(conn, datasets.c.id, chunk))):
             names[row.id] = (row.namespace, row.name)
             versions[row.id] = row.current_version
     types: dict[FieldKey, str | None] = {}
-    for chunk in _chunks(dataset_ids):
+    for chunk in chunks(dataset_ids):
         for dataset_id, name, type_ in conn.execute(
                 select(dataset_fields.c.dataset_id, dataset_fields.c.name, dataset_fields.c.type)
-                .where(_among(conn, dataset_fields.c.dataset_id, chunk))):
+                .where(among(conn, dataset_fields.c.dataset_id, chunk))):
             types[(dataset_id, name)] = type_
     read_versions = _input_versions(conn, [versions[d] for d, _ in edges if versions.get(d)])
 
@@ -588,10 +598,10 @@ def _strongest(transformations: list[dict[str, Any]]) -> dict[str, Any]:
 def _input_versions(conn: Connection, output_versions: list[str]) -> dict[tuple[str, int], str | None]:
     """``{(output dataset version, input dataset id): the input's version the producing run read}``."""
     found = {}
-    for chunk in _chunks(set(output_versions)):
+    for chunk in chunks(set(output_versions)):
         for version, dataset_id, read in conn.execute(
                 select(dataset_versions.c.uuid, run_io.c.dataset_id, run_io.c.dataset_version_uuid)
                 .join(run_io, and_(run_io.c.run_uuid == dataset_versions.c.run_uuid, run_io.c.direction == "INPUT"))
-                .where(_among(conn, dataset_versions.c.uuid, chunk))):
+                .where(among(conn, dataset_versions.c.uuid, chunk))):
             found[(version, dataset_id)] = read
     return found

@@ -2,7 +2,8 @@
 
 The service is ``lineage-audit serve`` in a subprocess on a free port and a fresh SQLite file, holding
 the events the pipeline run emitted for two jobs, ``customers`` and ``orders`` (one service per test
-module: a module may post more events without changing what another module sees). The tests read
+module: a module may post more events without changing what another module sees, or serve other events
+with ``serve_events``, as the pipeline view's tests serve every job's). The tests read
 the UI through its DOM contract (``data-testid`` and ``data-*`` attributes, see lineage_audit/web).
 
 Chromium missing: the tests skip. The UI not built: they fail, saying how to build it.
@@ -19,7 +20,7 @@ import pytest
 
 from lineage_audit.config import PROJECT_ROOT
 from tests.web.events import two_job_events
-from tests.web.live_service import LiveService
+from tests.web.live_service import LiveService, serve_events
 from tests.web.ui import open_page
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,12 +37,7 @@ def ui_built(browser) -> None:
 @pytest.fixture(scope="module")
 def service(ui_built, pipeline_events, tmp_path_factory) -> LiveService:
     """A live service (UI at ``service.url``) holding the events of the customers and orders jobs."""
-    live = LiveService(tmp_path_factory.mktemp("ui-service"))
-    try:
-        live.post(two_job_events(pipeline_events))
-        yield live
-    finally:
-        live.stop()
+    yield from serve_events(tmp_path_factory, two_job_events(pipeline_events))
 
 
 @pytest.fixture(scope="module")

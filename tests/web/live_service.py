@@ -70,3 +70,14 @@ class LiveService:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def serve_events(tmp_path_factory, events: list[dict]):
+    """A module's ``service`` fixture: ``yield from serve_events(tmp_path_factory, events)`` serves ``events`` (all
+    of ``pipeline_events``, say, where conftest's ``service`` serves two jobs' events) until the module ends."""
+    live = LiveService(tmp_path_factory.mktemp("ui-service"))
+    try:
+        live.post(events)
+        yield live
+    finally:
+        live.stop()

@@ -4,6 +4,8 @@
 '/#/lineage?node=dataset%3Afile%3A%2Fdata%2Fout&depth=2&columns=1&full=1'
 >>> detail_url("job", "data-lineage-audit", "orders.write")
 '/#/job/data-lineage-audit/orders.write'
+>>> pipeline_url("data-lineage-audit", columns=True, poll=200)
+'/?poll=200#/pipeline/data-lineage-audit?columns=1'
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ def graph_url(node_id: str, *, depth: int = 1, columns: bool = False, full: bool
     return prefix + hash_route("lineage", node=node_id, depth=depth, columns=int(columns), full=int(full))
 
 
+def pipeline_url(namespace: str, *, columns: bool = False, poll: int | None = None) -> str:
+    """The pipeline page of a job namespace; ``poll`` (ms) shortens the page's refresh interval."""
+    prefix = f"/?poll={poll}" if poll else "/"
+    return f"{prefix}#/pipeline/{urllib.parse.quote(namespace, safe='')}" + ("?columns=1" if columns else "")
+
+
 def detail_url(kind: str, namespace: str, name: str) -> str:
     """``/#/job/<ns>/<name>`` or ``/#/dataset/<ns>/<name>``."""
     return f"/#/{kind}/{urllib.parse.quote(namespace, safe='')}/{urllib.parse.quote(name, safe='')}"
@@ -70,6 +78,26 @@ def nodes(page) -> dict[str, dict[str, str]]:
     return {a["data-node-id"]: {"kind": a["data-kind"], "state": a["data-state"], "selected": a["data-selected"]}
             for a in attributes(page, "[data-testid=graph-node]", "data-node-id", "data-kind", "data-state",
                                 "data-selected")}
+
+
+def node_boxes(page) -> dict[str, dict[str, float]]:
+    """``{nodeId: {x, y, width, height}}`` of the graph's nodes as drawn (screen pixels)."""
+    return page.eval_on_selector_all(
+        "[data-testid=graph-node]", "els => Object.fromEntries(els.map(e => { const r = e.getBoundingClientRect(); "
+        "return [e.getAttribute('data-node-id'), {x: r.x, y: r.y, width: r.width, height: r.height}]; }))")
+
+
+def traced(page, selector: str = "[data-testid=graph-node]") -> dict[str, str]:
+    """``{nodeId: upstream | downstream}`` of the jobs a selected field passes through (``data-trace``)."""
+    return {a["data-node-id"]: a["data-trace"] for a in attributes(page, selector, "data-node-id", "data-trace")
+            if a["data-trace"]}
+
+
+def field_edge_highlights(page) -> dict[tuple[str, str], str]:
+    """``{(from field id, to field id): highlight}`` of the highlighted field edges."""
+    return {(a["data-from"], a["data-to"]): a["data-highlight"]
+            for a in attributes(page, "[data-testid=field-edge]", "data-from", "data-to", "data-highlight")
+            if a["data-highlight"]}
 
 
 def highlights(page) -> dict[str, str]:

@@ -18,7 +18,7 @@ from lineage_audit.service.graph import (
 
 router = APIRouter()
 
-_GRAPH = {"description": "The graph", "content": {"application/json": {"schema": {
+GRAPH_RESPONSE = {"description": "The graph", "content": {"application/json": {"schema": {
     "type": "object", "properties": {"graph": {"type": "array", "items": {"type": "object", "properties": {
         "id": {"type": "string"}, "type": {"type": "string"}, "data": {"type": "object"},
         "inEdges": {"type": "array", "items": {"type": "object"}},
@@ -39,7 +39,7 @@ def _answer(build, request: Request, *args) -> Response:
 
 
 @router.get(
-    "/lineage", tags=["Lineage"], summary="Get a lineage graph", responses={200: _GRAPH, **_ERRORS},
+    "/lineage", tags=["Lineage"], summary="Get a lineage graph", responses={200: GRAPH_RESPONSE, **_ERRORS},
     description="The jobs and datasets around a node, as Marquez's LineageGraph. Two jobs are neighbours when "
                 "they share a dataset (two readers of one dataset too, as in Marquez); `depth` counts job steps "
                 "from the node (a dataset starts from the job that writes it, else one that reads it). Each job "
@@ -52,7 +52,7 @@ def get_lineage(request: Request,
 
 @router.get(
     "/column-lineage", tags=["Column lineage"], summary="Get a column lineage graph",
-    responses={200: _GRAPH, **_ERRORS},
+    responses={200: GRAPH_RESPONSE, **_ERRORS},
     description="DATASET_FIELD nodes: for a dataset, all its fields; for a job, the fields of its outputs; "
                 "edges from a field to the fields it is computed from (with their transformations), `depth` "
                 "edges deep, upstream only unless `withDownstream`. Dataset-level dependencies (fields that "

@@ -6,6 +6,7 @@ import { JobDetail } from "./pages/JobDetail";
 import { LineagePage } from "./pages/LineagePage";
 import { DatasetsList, JobsList, SearchPage } from "./pages/Lists";
 import { Overview } from "./pages/Overview";
+import { PipelinePage } from "./pages/PipelinePage";
 import { hrefs, navigate, useRoute, type Route } from "./router";
 
 function GlobalSearch({ initial }: { initial: string }) {
@@ -55,6 +56,8 @@ function Page({ route }: { route: Route }) {
       return <SearchPage route={route} />;
     case "lineage":
       return <LineagePage route={route} />;
+    case "pipeline":
+      return <PipelinePage key={route.parts[0] ?? ""} route={route} />;
     case "job":
       return <JobDetail key={route.parts.join("/")} namespace={route.parts[0] ?? ""} name={route.parts[1] ?? ""} />;
     case "dataset":
@@ -71,13 +74,14 @@ const NAV = [
   ["jobs", "Jobs", hrefs.jobs()],
   ["datasets", "Datasets", hrefs.datasets()],
   ["lineage", "Lineage", "#/lineage"],
+  ["pipeline", "Pipeline", hrefs.pipeline()],
 ] as const;
 
 export function App() {
   const route = useRoute();
   const [authNeeded, setAuthNeeded] = useState(false);
   useEffect(() => onAuthRequired(() => setAuthNeeded(true)), []);
-  const fullWidth = route.page === "lineage";
+  const fullWidth = route.page === "lineage" || (route.page === "pipeline" && Boolean(route.parts[0]));
   return (
     <div className={fullWidth ? "app app-full" : "app"}>
       <header className="top-bar">

@@ -88,6 +88,9 @@ export const paths = {
   lineage: (nodeId: string, depth: number) => `/lineage?nodeId=${enc(nodeId)}&depth=${depth}`,
   columnLineage: (nodeId: string, depth: number, withDownstream: boolean) =>
     `/column-lineage?nodeId=${enc(nodeId)}&depth=${depth}&withDownstream=${withDownstream}`,
+  // this service's extension (not in Marquez): the whole graph of a job namespace
+  namespaceLineage: (ns: string) => `/namespaces/${enc(ns)}/lineage`,
+  namespaceColumnLineage: (ns: string) => `/namespaces/${enc(ns)}/column-lineage`,
   // The API reads q as a LIKE pattern (as Marquez does); what a user types is meant literally.
   search: (q: string, limit = 100) => `/search?q=${enc(likeLiteral(q))}&limit=${limit}`,
   events: (limit: number) => `/events/lineage?limit=${limit}`,

@@ -71,6 +71,8 @@ export const hrefs = {
     query.set("full", options.full ? "1" : "0");
     return `#/lineage?${query.toString()}`;
   },
+  pipeline: (ns?: string, options: { columns?: boolean } = {}) =>
+    (ns ? `#/pipeline/${enc(ns)}` : "#/pipeline") + (options.columns ? "?columns=1" : ""),
 };
 
 export const DEFAULT_DEPTH = 5;

@@ -2,7 +2,7 @@
 // browser tests read (data-render-ms: from the start of a layout to the frame after it is on screen).
 import { memo, useEffect, useLayoutEffect, useMemo, useRef } from "react";
 import { datasetOfKey, fieldKey } from "../names";
-import { edgeHighlight, type ColumnGraph, type FieldEdge, type Highlight } from "./columns";
+import { edgeHighlight, traceOf, type ColumnGraph, type FieldEdge, type Highlight, type Trace } from "./columns";
 import { boxToBox, fieldCurve, fieldRowY, smoothPath } from "./geometry";
 import { edgeKey, type Layout } from "./layout";
 import type { GraphModel } from "./model";
@@ -31,8 +31,8 @@ interface CanvasProps {
   centerRequest: { id: string; seq: number } | null;
 }
 
-const NodeEdges = memo(function NodeEdges({ model, layout, selected }: {
-  model: GraphModel; layout: Layout; selected: string | null;
+const NodeEdges = memo(function NodeEdges({ model, layout, selected, trace }: {
+  model: GraphModel; layout: Layout; selected: string | null; trace: Trace | null;
 }) {
   return (
     <g className="edges">
@@ -42,9 +42,11 @@ const NodeEdges = memo(function NodeEdges({ model, layout, selected }: {
         if (!a || !b) return null;
         const route = layout.routes.get(edgeKey(from, to));
         const touches = selected !== null && (from === selected || to === selected);
+        const traced = trace?.edges.get(edgeKey(from, to)) ?? "";
+        const classes = `edge${touches ? " touching" : ""}${traced ? ` traced hl-${traced}` : ""}`;
         return (
-          <path key={edgeKey(from, to)} data-testid="graph-edge" data-from={from} data-to={to}
-            className={touches ? "edge touching" : "edge"} markerEnd={touches ? "url(#arrow-hl)" : "url(#arrow)"}
+          <path key={edgeKey(from, to)} data-testid="graph-edge" data-from={from} data-to={to} data-trace={traced}
+            className={classes} markerEnd={`url(#${traced ? `arrow-${traced}` : touches ? "arrow-hl" : "arrow"})`}
             d={smoothPath(route && route.length >= 4 ? route : boxToBox(a, b))} />
         );
       })}
@@ -118,6 +120,7 @@ const FieldEdges = memo(function FieldEdges({ model, layout, columns, fieldNames
         return (
           <g key={edgeKey(edge.from, edge.to)} data-testid="field-edge" data-from={edge.fromId} data-to={edge.toId}
             data-transformation={edge.transformation} data-masking={edge.masking ? "true" : "false"}
+            data-highlight={hl ?? ""}
             className={`field-edge${hl ? ` hl-${hl}` : ""}${edge.masking ? " masked" : ""}${
               place.crowded ? " crowded" : ""}`}>
             <path d={fieldCurve(a.right, a.y, b.left, b.y)} />
@@ -130,6 +133,16 @@ const FieldEdges = memo(function FieldEdges({ model, layout, columns, fieldNames
     </g>
   );
 });
+
+/** The box around the nodes (in graph coordinates), a margin included; null when none is placed. */
+function enclosing(ids: string[], layout: Layout): { x: number; y: number; width: number; height: number } | null {
+  const boxes = ids.flatMap((id) => layout.boxes.get(id) ?? []);
+  if (!boxes.length) return null;
+  const x = Math.min(...boxes.map((b) => b.x)) - 16;
+  const y = Math.min(...boxes.map((b) => b.y)) - 16;
+  return { x, y, width: Math.max(...boxes.map((b) => b.x + b.width)) - x + 16,
+    height: Math.max(...boxes.map((b) => b.y + b.height)) - y + 16 };
+}
 
 function GraphCanvasInner(props: CanvasProps) {
   const { model, placed, layoutCount, selectedNode, columns, fieldNames, marks } = props;
@@ -164,6 +177,8 @@ function GraphCanvasInner(props: CanvasProps) {
     if (box) zoom.centerOn(box.x + box.width / 2, box.y + box.height / 2);
   }, [props.centerRequest]);
 
+  // the jobs a traced field passes through, and their edges, stand out at table level too
+  const trace = useMemo(() => (marks && columns ? traceOf(model, columns, marks) : null), [model, columns, marks]);
   const markedNodes = useMemo(() => {
     const ids = new Set<string>();
     if (marks) for (const key of marks.keys()) ids.add(datasetOfKey(key));
@@ -204,16 +219,22 @@ function GraphCanvasInner(props: CanvasProps) {
             orient="auto">
             <path d="M0,1 L9,5 L0,9 z" className="arrow-hl" />
           </marker>
+          {(["upstream", "downstream"] as const).map((side) => (
+            <marker key={side} id={`arrow-${side}`} viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6"
+              markerHeight="6" orient="auto">
+              <path d="M0,1 L9,5 L0,9 z" className={`arrow-${side}`} />
+            </marker>
+          ))}
         </defs>
         <g ref={zoom.viewportRef}>
-          <NodeEdges model={model} layout={layout} selected={selectedNode} />
+          <NodeEdges model={model} layout={layout} selected={selectedNode} trace={trace} />
           <g className="nodes">
             {model.nodes.map((node) => {
               const box = layout.boxes.get(node.id);
               return box ? (
                 <NodeView key={node.id} node={node} box={box} selected={node.id === selectedNode}
                   focused={node.id === props.root} fieldNames={fieldNames?.get(node.id) ?? null}
-                  marks={markedNodes.has(node.id) ? marks : null} />
+                  marks={markedNodes.has(node.id) ? marks : null} trace={trace?.jobs.get(node.id) ?? null} />
               ) : null;
             })}
           </g>
@@ -227,6 +248,13 @@ function GraphCanvasInner(props: CanvasProps) {
         <button type="button" data-testid="zoom-out" title="Zoom out" onClick={() => zoom.zoomBy(0.8)}>−</button>
         <button type="button" data-testid="fit" title="Fit the graph to the view"
           onClick={() => zoom.fit(layout.width, layout.height)}>Fit</button>
+        {trace && (
+          <button type="button" data-testid="fit-trace" title="Fit the traced field's datasets and jobs to the view"
+            onClick={() => {
+              const box = enclosing([...markedNodes, ...trace.jobs.keys()], layout);
+              if (box) zoom.fit(box.width, box.height, box.x, box.y);
+            }}>Trace</button>
+        )}
       </div>
       <Legend columns={columns !== null} />
     </div>

@@ -16,6 +16,8 @@ interface NodeProps {
   /** highlight of fields by field key (this node's among them), when a field is selected */
   marks: Map<string, Highlight> | null;
   focused: boolean; // the node the graph is centred on
+  /** a job a traced field passes through: on its upstream or its downstream side */
+  trace: Highlight | null;
 }
 
 // as .node-label, .node-sub, .field-name and .field-type in styles.css
@@ -94,14 +96,15 @@ function FieldRows({ node, box, names, marks }: {
   );
 }
 
-function NodeViewInner({ node, box, selected, fieldNames, marks, focused }: NodeProps) {
+function NodeViewInner({ node, box, selected, fieldNames, marks, focused, trace }: NodeProps) {
   const classes = ["node", node.kind === "JOB" ? "job" : "dataset"];
   if (node.kind === "JOB") classes.push(`state-${node.state ? node.state.toLowerCase() : "none"}`);
   if (selected) classes.push("selected");
   if (focused) classes.push("focused");
+  if (trace) classes.push("traced", `hl-${trace}`);
   return (
     <g data-testid="graph-node" data-node-id={node.id} data-kind={node.kind} data-state={node.state}
-      data-selected={selected ? "true" : "false"} className={classes.join(" ")}
+      data-selected={selected ? "true" : "false"} data-trace={trace ?? ""} className={classes.join(" ")}
       transform={`translate(${box.x},${box.y})`}>
       <title>{`${node.kind === "JOB" ? "Job" : "Dataset"} ${node.namespace}:${node.name}`}</title>
       {focused && <rect className="root-halo" x={-7} y={-7} width={box.width + 14} height={box.height + 14} rx={12} />}

@@ -1,5 +1,6 @@
 // Details of what was clicked in the graph: a job, a dataset or a field. It reads what it needs by itself and
 // never touches the graph's layout.
+import type { ReactNode } from "react";
 import { paths } from "../api";
 import { StateBadge } from "../components/StateBadge";
 import { errorOfRun, sourceLocation } from "../components/runs";
@@ -8,7 +9,7 @@ import { usePolled } from "../poll";
 import { hrefs } from "../router";
 import type { Job } from "../types";
 import type { GraphOptions } from "../pages/LineagePage";
-import type { ColumnGraph, FieldEdge, Highlight } from "./columns";
+import { traceOf, type ColumnGraph, type FieldEdge, type Highlight } from "./columns";
 import type { GraphModel, GraphNode } from "./model";
 
 interface PanelProps {
@@ -21,6 +22,8 @@ interface PanelProps {
   onSelectField: (id: string) => void;
   onCenter: (id: string) => void;
   options: GraphOptions;
+  /** shown when nothing is selected (default: how to use the graph) */
+  hint?: ReactNode;
 }
 
 export function SidePanel(props: PanelProps) {
@@ -29,11 +32,12 @@ export function SidePanel(props: PanelProps) {
   return (
     <aside className="side-panel" data-testid="side-panel">
       {selectedField && props.columns ? (
-        <FieldDetails id={selectedField} columns={props.columns} marks={props.marks} onSelect={props.onSelectField} />
+        <FieldDetails id={selectedField} columns={props.columns} marks={props.marks} onSelect={props.onSelectField}
+          model={model} onCenter={props.onCenter} />
       ) : node ? (
         <NodeDetails node={node} model={model!} onCenter={props.onCenter} options={props.options} />
       ) : (
-        <Hint columns={props.options.columns} />
+        props.hint ?? <Hint columns={props.options.columns} />
       )}
     </aside>
   );
@@ -171,8 +175,9 @@ function edgeNote(edge: FieldEdge): string {
   return `${edge.transformation}${edge.masking ? " · masked" : ""}${edge.description ? ` · ${edge.description}` : ""}`;
 }
 
-function FieldDetails({ id, columns, marks, onSelect }: {
+function FieldDetails({ id, columns, marks, onSelect, model, onCenter }: {
   id: string; columns: ColumnGraph; marks: Map<string, Highlight> | null; onSelect: (id: string) => void;
+  model: GraphModel | null; onCenter: (id: string) => void;
 }) {
   const { dataset, field } = fieldOfKey(id);
   const inputs = columns.into.get(id) ?? [];
@@ -180,6 +185,7 @@ function FieldDetails({ id, columns, marks, onSelect }: {
   const upstream = [...(marks ?? [])].filter(([, mark]) => mark === "upstream").map(([f]) => f);
   const sources = upstream.filter((f) => !(columns.into.get(f) ?? []).length);
   const downstream = [...(marks ?? [])].filter(([, mark]) => mark === "downstream").length;
+  const jobs = model && marks ? [...traceOf(model, columns, marks).jobs] : [];
   return (
     <div>
       <p className="panel-kind">Field</p>
@@ -207,6 +213,21 @@ function FieldDetails({ id, columns, marks, onSelect }: {
           <h3>Feeds</h3>
           <ul className="plain-list">
             {outputs.map((e) => <FieldLink key={e.to} id={e.to} onSelect={onSelect} note={edgeNote(e)} />)}
+          </ul>
+        </>
+      )}
+      {jobs.length > 0 && model && (
+        <>
+          <h3>Through jobs ({jobs.length})</h3>
+          <ul className="plain-list" data-testid="trace-jobs">
+            {jobs.map(([job, mark]) => (
+              <li key={job} data-node-id={job} data-trace={mark}>
+                <button type="button" className="link-button" title={job} onClick={() => onCenter(job)}>
+                  {model.byId.get(job)?.label ?? job}
+                </button>
+                <span className="muted"> {model.byId.get(job)?.sublabel} · {mark}</span>
+              </li>
+            ))}
           </ul>
         </>
       )}

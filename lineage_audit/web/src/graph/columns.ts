@@ -5,8 +5,9 @@
 // Loading avoids one request per dataset on big graphs: with many datasets in view, the namespaces' dataset
 // lists (which carry each dataset's columnLineage) are read a page at a time instead.
 import { fetchJson, paths } from "../api";
-import { datasetNodeId, fieldId, fieldKey, fieldOfKey, transformationLabel } from "../names";
+import { datasetNodeId, datasetOfKey, fieldId, fieldKey, fieldOfKey, transformationLabel } from "../names";
 import type { ColumnLineage, ColumnNode, Dataset, InputField } from "../types";
+import { edgeKey } from "./layout";
 import type { GraphModel } from "./model";
 
 // Fields are keyed by `fieldKey` (namespace, dataset, field) throughout: Marquez's field ids
@@ -114,6 +115,25 @@ export async function loadColumnGraph(model: GraphModel): Promise<ColumnGraph> {
   return indexColumnGraph(model, edges);
 }
 
+/** The column graph of a `/column-lineage` answer (the pipeline's: every field of the namespace's datasets). */
+export function columnGraphOf(model: GraphModel, nodes: ColumnNode[]): ColumnGraph {
+  const edges = nodes.flatMap(({ data }) =>
+    data.inputFields.map((input) => fieldEdge(input, data.namespace, data.dataset, data.field)),
+  );
+  return indexColumnGraph(model, edges);
+}
+
+/** Field rows of each dataset node: its schema, then fields only column lineage names. */
+export function fieldRows(model: GraphModel | null, columns: ColumnGraph | null): Map<string, string[]> | null {
+  if (!model || !columns) return null;
+  const rows = new Map<string, string[]>();
+  for (const node of model.nodes) {
+    if (node.kind !== "DATASET") continue;
+    rows.set(node.id, [...node.fields.map((f) => f.name), ...(columns.extraFields.get(node.id) ?? [])]);
+  }
+  return rows;
+}
+
 function indexColumnGraph(model: GraphModel, edges: FieldEdge[]): ColumnGraph {
   const inView = new Set(model.nodes.flatMap((n) => (n.kind === "DATASET" ? [n.id] : [])));
   const known = new Set(model.nodes.flatMap((n) => n.fields.map((f) => fieldKey(n.namespace, n.name, f.name))));
@@ -163,4 +183,38 @@ export function edgeHighlight(edge: FieldEdge, marks: Map<string, Highlight>): H
   if (from === "upstream" && (to === "upstream" || to === "selected")) return "upstream";
   if (to === "downstream" && (from === "downstream" || from === "selected")) return "downstream";
   return null;
+}
+
+/** What a traced field passes through at table level: the jobs and node edges of its highlighted hops. */
+export interface Trace {
+  jobs: Map<string, Highlight>; // job node id -> "upstream" or "downstream"
+  edges: Map<string, Highlight>; // node edge key (layout's edgeKey) -> the same
+}
+
+/**
+ * Each highlighted field edge, from a field of dataset A to one of dataset B, was made by the jobs in view
+ * that read A and write B: those jobs, and their edges from A and to B, are on the trace.
+ */
+export function traceOf(model: GraphModel, columns: ColumnGraph, marks: Map<string, Highlight>): Trace {
+  const reads = new Map<string, Set<string>>(); // job -> datasets it reads
+  const writers = new Map<string, string[]>(); // dataset -> jobs writing it
+  for (const { from, to } of model.edges) {
+    if (model.byId.get(to)?.kind === "JOB") (reads.get(to) ?? reads.set(to, new Set()).get(to)!).add(from);
+    else (writers.get(to) ?? writers.set(to, []).get(to)!).push(from);
+  }
+  const trace: Trace = { jobs: new Map(), edges: new Map() };
+  for (const edge of columns.edges) {
+    const mark = edgeHighlight(edge, marks);
+    if (!mark) continue;
+    const source = datasetOfKey(edge.from);
+    const target = datasetOfKey(edge.to);
+    for (const job of writers.get(target) ?? []) {
+      if (!reads.get(job)?.has(source)) continue;
+      if (!trace.jobs.has(job)) trace.jobs.set(job, mark);
+      for (const key of [edgeKey(source, job), edgeKey(job, target)]) {
+        if (!trace.edges.has(key)) trace.edges.set(key, mark);
+      }
+    }
+  }
+  return trace;
 }

@@ -20,7 +20,8 @@ export interface ZoomPan {
   svgRef: React.RefObject<SVGSVGElement | null>;
   viewportRef: React.RefObject<SVGGElement | null>;
   zoomBy: (factor: number) => void;
-  fit: (width: number, height: number) => void;
+  /** the box (width, height) at (x, y) in graph coordinates, whole in view: the graph's, by default */
+  fit: (width: number, height: number, x?: number, y?: number) => void;
   centerOn: (x: number, y: number) => void;
   /** true when the last pointer gesture moved the view: its click is not a selection */
   wasDrag: () => boolean;
@@ -65,7 +66,7 @@ export function useZoomPan(): ZoomPan {
   );
 
   const fit = useCallback(
-    (width: number, height: number) => {
+    (width: number, height: number, x = 0, y = 0) => {
       const rect = svgRef.current?.getBoundingClientRect();
       if (!rect || !width || !height) return;
       userMoved.current = false;
@@ -73,8 +74,8 @@ export function useZoomPan(): ZoomPan {
       const [left, right, top, bottom] = [24, 64, 20, 20];
       const k = Math.min(1.1, Math.max(MIN_SCALE, Math.min((rect.width - left - right) / width,
         (rect.height - top - bottom) / height)));
-      apply({ k, x: left + (rect.width - left - right - width * k) / 2,
-        y: Math.max(top, top + (rect.height - top - bottom - height * k) / 2) });
+      apply({ k, x: left + (rect.width - left - right - width * k) / 2 - x * k,
+        y: Math.max(top, top + (rect.height - top - bottom - height * k) / 2) - y * k });
     },
     [apply],
   );

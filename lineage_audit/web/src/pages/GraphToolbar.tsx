@@ -1,4 +1,5 @@
-// The graph page's controls: depth, focused or full graph, column level, and "find in graph".
+// The graph page's controls: depth, focused or full graph, column level, and "find in graph" (which the
+// pipeline page shares).
 import { useState } from "react";
 import type { GraphModel } from "../graph/model";
 import { hrefs } from "../router";
@@ -24,11 +25,28 @@ function rootTitle(model: GraphModel | null, node: string) {
   );
 }
 
-export function GraphToolbar({ options, setOptions, model, onFind, status }: ToolbarProps) {
+/** "Find in graph": a node by a part of its name, centred and selected on Enter. */
+export function FindInGraph({ model, onFind }: { model: GraphModel | null; onFind: (nodeId: string) => void }) {
   const [find, setFind] = useState("");
   const matches = find && model
     ? model.nodes.filter((n) => n.name.toLowerCase().includes(find.toLowerCase())).slice(0, 50)
     : [];
+  return (
+    <form className="find" onSubmit={(e) => {
+      e.preventDefault();
+      if (matches[0]) onFind(matches[0].id);
+    }}>
+      <input type="search" placeholder="Find in graph" value={find} list="graph-node-names"
+        aria-label="Find a node in the graph" onChange={(e) => setFind(e.target.value)} />
+      <datalist id="graph-node-names">
+        {matches.map((n) => <option key={n.id} value={n.name} />)}
+      </datalist>
+      {find && <span className="find-count">{matches.length ? `${matches.length} found` : "none"}</span>}
+    </form>
+  );
+}
+
+export function GraphToolbar({ options, setOptions, model, onFind, status }: ToolbarProps) {
   return (
     <div className="graph-toolbar">
       <div className="toolbar-title">
@@ -54,17 +72,7 @@ export function GraphToolbar({ options, setOptions, model, onFind, status }: Too
             onChange={(e) => setOptions({ columns: e.target.checked })} />
           Column level
         </label>
-        <form className="find" onSubmit={(e) => {
-          e.preventDefault();
-          if (matches[0]) onFind(matches[0].id);
-        }}>
-          <input type="search" placeholder="Find in graph" value={find} list="graph-node-names"
-            aria-label="Find a node in the graph" onChange={(e) => setFind(e.target.value)} />
-          <datalist id="graph-node-names">
-            {matches.map((n) => <option key={n.id} value={n.name} />)}
-          </datalist>
-          {find && <span className="find-count">{matches.length ? `${matches.length} found` : "none"}</span>}
-        </form>
+        <FindInGraph model={model} onFind={onFind} />
       </div>
     </div>
   );

@@ -2,7 +2,7 @@
 // column level as a toggle in the same graph, a side panel that never moves the graph, live by polling.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { paths } from "../api";
-import { fieldClosure, loadColumnGraph, type ColumnGraph } from "../graph/columns";
+import { fieldClosure, fieldRows, loadColumnGraph, type ColumnGraph } from "../graph/columns";
 import { GraphCanvas } from "../graph/GraphCanvas";
 import { buildModel, type GraphModel } from "../graph/model";
 import { SidePanel } from "../graph/SidePanel";
@@ -61,17 +61,6 @@ function useColumnGraph(model: GraphModel | null, on: boolean, version: number) 
     current: loaded?.structure === structure, // loaded for these nodes and edges (maybe before a re-read)
     error: on && failed?.tag === tag ? failed.message : null,
   };
-}
-
-/** Field rows of each dataset node: its schema, then fields only column lineage names. */
-function fieldRows(model: GraphModel | null, columns: ColumnGraph | null): Map<string, string[]> | null {
-  if (!model || !columns) return null;
-  const rows = new Map<string, string[]>();
-  for (const node of model.nodes) {
-    if (node.kind !== "DATASET") continue;
-    rows.set(node.id, [...node.fields.map((f) => f.name), ...(columns.extraFields.get(node.id) ?? [])]);
-  }
-  return rows;
 }
 
 export function LineagePage({ route }: { route: Route }) {
