@@ -97,8 +97,9 @@ def table_graph(events: Iterable[Mapping], start_dataset: tuple[str, str], depth
 
 class Pipeline:
     """What ``/namespaces/{ns}/lineage`` and ``.../column-lineage`` hold, worked out from the events: each job's
-    datasets as of its newest run, its application (the parent run facet's job, else itself), and the column
-    lineage of every dataset the jobs write (each dataset's newest columnLineage facet), keyed by field id.
+    datasets as of its newest run, its application (the parent run facet's job, else itself; a parent is a job
+    even with no events of its own), and the column lineage of every dataset the jobs write (each dataset's
+    newest columnLineage facet), keyed by field id.
 
     >>> from tests.web.events import dataset, run_events
     >>> pipeline = Pipeline(run_events("app.write_b", inputs=[dataset("/a", ["x"])], outputs=[dataset(
@@ -124,8 +125,11 @@ class Pipeline:
             job = f"job:{namespace}:{name}"
             self.io[job] = {"INPUT": set(), "OUTPUT": set()}
             for event in newest:
-                parent = ((event["run"].get("facets") or {}).get("parent") or {}).get("job", {}).get("name")
-                self.application.setdefault(job, parent or name)
+                parent = ((event["run"].get("facets") or {}).get("parent") or {}).get("job", {})
+                self.application.setdefault(job, parent.get("name") or name)
+                if parent.get("namespace") == namespace and parent.get("name"):  # the service knows the parent
+                    self.io.setdefault(f"job:{namespace}:{parent['name']}", {"INPUT": set(), "OUTPUT": set()})
+                    self.application.setdefault(f"job:{namespace}:{parent['name']}", parent["name"])
                 for side, key in (("inputs", "INPUT"), ("outputs", "OUTPUT")):
                     for d in event.get(side) or ():
                         self.io[job][key].add(f"dataset:{d['namespace']}:{d['name']}")

@@ -205,10 +205,10 @@ function JobList({ namespace, graph, model, applications, onCenter }: {
       <ul className="plain-list pipeline-jobs" data-testid="pipeline-jobs">
         {ordered.map(([application, children]) => (
           <li key={application || "-"}>
-            {application && (
+            {application && (applications.has(jobNodeId(namespace, application)) ? (
               <span className="pipeline-application" data-node-id={jobNodeId(namespace, application)}
                 data-application="true">{application}</span>
-            )}
+            ) : <span className="pipeline-application">{application}</span>)}
             <ul className="plain-list">
               {children.sort((a, b) => a.data.name.localeCompare(b.data.name)).map((job) => (
                 <li key={job.id} data-node-id={job.id}>
