@@ -1,6 +1,7 @@
 """User behaviour analytics: sessions, trending products and category affinities.
 
-Inputs: user_events_stream (clickstream), user_profiles, product_catalog.
+Inputs: user_events_stream (clickstream; a user_id is a customer_id), processed_customers (the
+customers job's output, from which each user's profile is built), product_catalog.
 Outputs:
 - real_time_user_analytics: one row per user session (a new session starts after a gap longer
   than ``session_gap_minutes``), with activity counts, conversion and the user's profile;
@@ -31,6 +32,7 @@ EVENT_TYPES = ("page_view", "search", *EVENT_WEIGHTS)
 CATEGORIES = ("Electronics", "Books", "Home", "Sports", "Fashion", "Toys", "Grocery", "Beauty")
 # Ages outside this range are data-entry errors: kept as unknown, never used for age bands.
 MIN_PLAUSIBLE_AGE = 13
+PREMIUM_SEGMENT = "PREMIUM"
 MAX_PLAUSIBLE_AGE = 110
 
 
@@ -124,9 +126,9 @@ def summarise_sessions(sessionised: DataFrame) -> DataFrame:
     )
 
 
-def clean_profiles(profiles: DataFrame, *, min_age: int = MIN_PLAUSIBLE_AGE,
-                   max_age: int = MAX_PLAUSIBLE_AGE) -> DataFrame:
-    """Null implausible ages (the profile is kept) and derive an age band."""
+def user_profiles(customers: DataFrame, *, min_age: int = MIN_PLAUSIBLE_AGE,
+                  max_age: int = MAX_PLAUSIBLE_AGE) -> DataFrame:
+    """A profile per customer: implausible ages nulled (the profile is kept), an age band, premium or not."""
     age = F.when(F.col("age").between(min_age, max_age), F.col("age"))
     band = (
         F.when(age.isNull(), F.lit("unknown"))
@@ -138,14 +140,13 @@ def clean_profiles(profiles: DataFrame, *, min_age: int = MIN_PLAUSIBLE_AGE,
         .when(age < 65, F.lit("55-64"))
         .otherwise(F.lit("65+"))
     )
-    return profiles.select(
-        F.col("user_id").alias("user_id"),
+    return customers.select(
+        F.col("customer_id").alias("user_id"),
         F.col("signup_date").alias("signup_date"),
-        F.upper(F.col("country")).alias("country"),
+        F.col("country_code").alias("country"),
         age.alias("age"),
         band.alias("age_band"),
-        F.coalesce(F.col("gender"), F.lit("unspecified")).alias("gender"),
-        F.col("is_premium").alias("is_premium"),
+        (F.col("segment") == PREMIUM_SEGMENT).alias("is_premium"),
     )
 
 
@@ -169,7 +170,6 @@ def enrich_sessions(sessions: DataFrame, profiles: DataFrame) -> DataFrame:
         F.col("p.country").alias("country"),
         F.col("p.age").alias("age"),
         F.coalesce(F.col("p.age_band"), F.lit("unknown")).alias("age_band"),
-        F.col("p.gender").alias("gender"),
         F.coalesce(F.col("p.is_premium"), F.lit(False)).alias("is_premium"),
         F.datediff(F.to_date("s.session_start"), F.col("p.signup_date")).alias("days_since_signup"),
     )
@@ -253,7 +253,7 @@ def execute(run: JobRun) -> None:
     settings = job_settings("analytics")
     events, rejected = validate_events(run.read("user_events_stream"))
     events = events.cache()  # read by all three outputs
-    profiles = run.read("user_profiles").transform(clean_profiles)
+    profiles = run.read("processed_customers").transform(user_profiles)
     products = run.read("product_catalog").select("product_id", "product_name", "category")
 
     sessions = (

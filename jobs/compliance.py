@@ -3,7 +3,10 @@
 Inputs: sensitive_data_inventory (one row per sensitive column: category, sensitivity, owner team,
 encryption, masking, retention), data_access_logs (one row per access event),
 regulatory_requirements (per regulation and data category: encryption/masking/retention rules and
-comma-separated allowed roles and purposes) and data_lineage_metadata (documented lineage edges).
+comma-separated allowed roles and purposes), and the lineage the pipeline documents about itself:
+data_lineage_summary (the data quality job: each table it measured, and the job that produced it)
+and data_lineage_tracking (the data-lake ingestion job: each source it landed in the lake, reconciled
+line by line), combined into data_lineage_metadata (source table -> target table edges).
 
 Each access is joined to the inventory on (table_name, column_name) -- a left join, since an access
 to an uncatalogued column is itself a finding -- and to every requirement of its data category.
@@ -209,6 +212,27 @@ def assess_privacy(inventory: DataFrame, rules: DataFrame) -> DataFrame:
     )
 
 
+def data_lineage_metadata(summary: DataFrame, tracking: DataFrame) -> DataFrame:
+    """Documented lineage edges (source_table, target_table, job_name, transformation_type).
+
+    Every table the data quality job measured feeds data_quality_report (PROFILE); every source the
+    lake ingestion landed feeds its target table (INGEST).
+    """
+    profiled = summary.select(
+        F.col("table_name").alias("source_table"),
+        F.lit("data_quality_report").alias("target_table"),
+        F.lit("data_quality").alias("job_name"),
+        F.lit("PROFILE").alias("transformation_type"),
+    )
+    ingested = tracking.select(
+        F.col("input_table").alias("source_table"),
+        F.col("target_table").alias("target_table"),
+        F.lit("data_lake_ingestion").alias("job_name"),
+        F.lit("INGEST").alias("transformation_type"),
+    )
+    return profiled.unionByName(ingested)
+
+
 def build_governance_dashboard(inventory: DataFrame, accesses: DataFrame, lineage: DataFrame) -> DataFrame:
     """Per owner team: what it owns, how it is accessed, and how much of it has documented lineage."""
     owned = inventory.groupBy("owner_team").agg(
@@ -290,7 +314,7 @@ def execute(run: JobRun) -> None:
     inventory = run.read("sensitive_data_inventory").transform(latest_inventory)
     logs = run.read("data_access_logs")
     rules = run.read("regulatory_requirements").transform(rules_by_category)
-    lineage = run.read("data_lineage_metadata")
+    lineage = data_lineage_metadata(run.read("data_lineage_summary"), run.read("data_lineage_tracking"))
 
     accesses = evaluate_accesses(
         logs, inventory, rules,

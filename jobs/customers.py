@@ -1,11 +1,15 @@
-"""Customers: clean the CRM export raw_customers (CSV) into processed_customers.
+"""Customers: clean the CRM export raw_customers (CSV) into processed_customers and the customer master.
 
-Text is trimmed and put in a standard case, the three birth-date formats are parsed, age is
-derived as of each record's own ``updated_at`` (so reruns give the same answer), the latest
-valid record of each customer wins and e-mail and phone are kept only as SHA-256 hashes. Malformed
-lines, missing keys, unusable ages and superseded records are quarantined, so rows of
-raw_customers = rows of processed_customers + rejects of raw_customers. When the catalog has a
-Delta ``customer_master_delta`` output, the processed customers are also MERGEd into it.
+The first job of the pipeline. Text is trimmed and put in a standard case, the three birth-date
+formats are parsed, age is derived as of each record's own ``updated_at`` (so reruns give the same
+answer), the latest valid record of each customer wins and e-mail and phone are kept only as
+SHA-256 hashes. Malformed lines, missing keys, unusable ages and superseded records are
+quarantined, so rows of raw_customers = rows of processed_customers + rejects of raw_customers.
+
+customer_master is the customer record the other jobs build on (orders and financial join it):
+one row per customer with the segment, country and hashed e-mail. Where tables are Delta it is
+MERGEd (a newer record updates, a new customer is inserted, a customer missing from today's
+export stays); with Parquet it is overwritten by today's export.
 """
 
 from __future__ import annotations
@@ -25,13 +29,17 @@ SUPERSEDED_REASON = "superseded by a later record"
 
 STANDARD_COLUMNS = (
     "customer_id", "first_name", "last_name", "email", "phone", "birth_date_text", "birth_date",
-    "country_code", "city", "signup_date", "updated_at", "raw_record",
+    "country_code", "city", "segment", "signup_date", "updated_at", "raw_record",
 )
 DERIVED_COLUMNS = STANDARD_COLUMNS + ("full_name", "email_domain", "age")
 PROCESSED_COLUMNS = (
     "customer_id", "first_name", "last_name", "full_name", "email_hash", "email_domain", "phone_hash",
-    "birth_date", "age", "country_code", "city", "signup_date", "updated_at",
+    "birth_date", "age", "country_code", "city", "segment", "signup_date", "updated_at",
 )
+MASTER_COLUMNS = (
+    "customer_id", "full_name", "email_hash", "segment", "country_code", "city", "signup_date", "updated_at",
+)
+DEFAULT_SEGMENT = "STANDARD"  # the CRM's segment for a customer it has none for
 
 
 def _clean_text(column: str) -> Column:
@@ -57,6 +65,7 @@ def standardise_customers(raw: DataFrame) -> DataFrame:
         _parse_date(birth_text, BIRTH_DATE_FORMATS).alias("birth_date"),
         F.upper(_clean_text("country")).alias("country_code"),
         F.initcap(_clean_text("city")).alias("city"),
+        F.coalesce(F.upper(_clean_text("segment")), F.lit(DEFAULT_SEGMENT)).alias("segment"),
         _parse_date(_clean_text("signup_date"), ("yyyy-MM-dd",)).alias("signup_date"),
         F.try_to_timestamp(_clean_text("updated_at"), F.lit("yyyy-MM-dd HH:mm:ss")).alias("updated_at"),
         F.to_json(F.struct(*[F.col(c) for c in RAW_CUSTOMERS_SCHEMA.fieldNames()])).alias("raw_record"),
@@ -116,9 +125,15 @@ def protect_pii(customers: DataFrame) -> DataFrame:
         F.col("age"),
         F.col("country_code"),
         F.col("city"),
+        F.col("segment"),
         F.col("signup_date"),
         F.col("updated_at"),
     )
+
+
+def to_customer_master(customers: DataFrame) -> DataFrame:
+    """The master record other jobs join: identity, segment and place, no clear-text contact data."""
+    return customers.select(*[F.col(c) for c in MASTER_COLUMNS])
 
 
 def merge_into_customer_master(spark: SparkSession, customers: DataFrame, master: TableSpec) -> None:
@@ -127,6 +142,10 @@ def merge_into_customer_master(spark: SparkSession, customers: DataFrame, master
 
     if not (table_exists(spark, master.path) and DeltaTable.isDeltaTable(spark, master.path)):
         write_table(customers, master)  # the first run creates the table
+        return
+    existing = DeltaTable.forPath(spark, master.path).toDF().columns
+    if list(existing) != list(customers.columns):
+        write_table(customers, master)  # a master of another shape (an older version of this job) is replaced
         return
     (
         DeltaTable.forPath(spark, master.path).alias("master")
@@ -149,11 +168,13 @@ def execute(run: JobRun) -> None:
     customers = latest.transform(protect_pii)
     run.write("processed_customers", customers)
     run.reject("raw_customers", malformed, invalid, superseded)
-    if run.has_output("customer_master_delta"):
-        spec = run.catalog.output("customer_master_delta")
-        merge_into_customer_master(run.spark, customers, spec)
+    master = run.catalog.output("customer_master")
+    if master.format == "delta":
+        merge_into_customer_master(run.spark, customers.transform(to_customer_master), master)
         # A MERGE is not an overwrite, so it bypasses run.write.
-        run.record_rows(spec.name, count_rows(run.spark, spec))
+        run.record_rows(master.name, count_rows(run.spark, master))
+    else:
+        run.write("customer_master", customers.transform(to_customer_master))
 
 
 def main() -> int:

@@ -1,12 +1,14 @@
-"""Data lake ingestion: land four semi-structured feeds in one raw lake, explode the nested ones, audit it.
+"""Data lake ingestion: land four semi-structured feeds and the order summary in one raw lake, audit it.
 
 Inputs: external_api_data (JSON lines: weather responses with a nested ``payload.readings`` array),
 log_files (plain text application logs, parsed with regular expressions), sensor_data (CSV IoT
-readings) and social_media_feeds (JSON lines with a nested author, metrics and hashtag/mention arrays).
+readings), social_media_feeds (JSON lines with a nested author, metrics and hashtag/mention arrays)
+and order_summary, the orders job's daily figures per customer, which the lake archives beside the
+feeds (one record per customer and order day).
 
 Outputs:
 
-* raw_data_lake -- every accepted record of the four feeds in one envelope: ``source`` (the input
+* raw_data_lake -- every accepted record of the five sources in one envelope: ``source`` (the input
   table name), ``record_id``, ``event_ts``, ``ingest_date`` (date of event_ts), ``payload`` (the
   record's remaining fields as JSON text) and ``record_hash`` (SHA-256 of payload); partitioned by
   source and ingest_date.
@@ -49,7 +51,7 @@ from lineage_audit.config import job_settings
 from lineage_audit.job import JobRun
 from lineage_audit.tables import REJECT_COLUMNS, as_rejects, split_corrupt
 
-SOURCES = ("external_api_data", "log_files", "sensor_data", "social_media_feeds")
+SOURCES = ("external_api_data", "log_files", "sensor_data", "social_media_feeds", "order_summary")
 RAW_LAKE = "raw_data_lake"
 
 READING_SCHEMA = StructType([
@@ -189,6 +191,16 @@ def social_to_envelope(posts: DataFrame) -> DataFrame:
     ))
 
 
+def order_summary_to_envelope(summary: DataFrame) -> DataFrame:
+    """One record per customer and order day, stamped with the day's last order."""
+    record_id = F.concat_ws("@", "customer_id", F.date_format("order_date", "yyyyMMdd"))
+    return summary.select(*_envelope(
+        "order_summary", record_id, F.col("last_order_ts"),
+        F.struct("customer_id", "order_date", "order_count", "total_net_amount", "avg_net_amount",
+                 "total_quantity", "distinct_products", "high_value_orders"),
+    ))
+
+
 def explode_api_readings(responses: DataFrame) -> DataFrame:
     """One structured row per reading of each API response."""
     readings = responses.select("request_id", "fetched_at", F.explode("payload.readings").alias("reading"))
@@ -287,6 +299,7 @@ def execute(run: JobRun) -> None:
         "log_files": run.read("log_files"),
         "sensor_data": run.read("sensor_data", SENSOR_SCHEMA),
         "social_media_feeds": run.read("social_media_feeds", SOCIAL_MEDIA_SCHEMA),
+        "order_summary": run.read("order_summary"),
     }
     responses, bad_api = split_corrupt(raw["external_api_data"])
     entries, bad_logs = parse_log_lines(raw["log_files"])
@@ -309,6 +322,7 @@ def execute(run: JobRun) -> None:
         entries.transform(logs_to_envelope),
         sensors.transform(sensors_to_envelope),
         posts.transform(social_to_envelope),
+        raw["order_summary"].transform(order_summary_to_envelope),  # a published table: nothing to reject
     ])
     structured = responses.transform(explode_api_readings).unionByName(
         posts.transform(explode_post_hashtags))
@@ -325,7 +339,7 @@ def execute(run: JobRun) -> None:
     run.write("data_lake_metadata", summarise_lake(lake, all_rejects))
     run.write("data_lineage_tracking", track_lineage(
         lake, lines, all_rejects,
-        input_paths={source: run.catalog.input(source).path for source in SOURCES},
+        input_paths={source: run.catalog.table(source).path for source in SOURCES},
         target_table=RAW_LAKE,
     ))
     for source, frames in rejected.items():

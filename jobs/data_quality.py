@@ -1,13 +1,16 @@
-"""Data quality measurement of the three raw feeds: column profiles, table summaries and alerts.
+"""Data quality measurement of three raw feeds and of the tables the upstream jobs made of them.
 
 Inputs: raw_customers (CSV), raw_orders (JSON Lines), raw_transactions (CSV), each read with its
-own schema below, so this job does not depend on the jobs that process them.
+own schema below, and what the customers, orders and financial jobs published from them:
+processed_customers, enriched_orders and processed_transactions. Measuring both sides shows what
+the cleaning removed and whether what the pipeline publishes keeps its own rules.
 Outputs:
 - data_quality_report: one row per (table, column): rows, nulls and null rate, distinct values,
   min and max as text, the column's rule with its violation count and rate, and the table's
-  malformed-line count;
-- data_lineage_summary: one row per input table: source format and path, well-formed and
-  malformed rows, column count, duplicate keys and an overall quality score (0-100);
+  malformed-line count (always 0 for a published table);
+- data_lineage_summary: one row per measured table: the job that produced it (null for a raw
+  feed), source format and path, well-formed and malformed rows, column count, duplicate keys and
+  an overall quality score (0-100);
 - quality_alerts: every null rate (required columns only), violation rate, duplicate-key rate
   and malformed-line rate above the data_quality thresholds of conf/jobs.yml, with a severity
   and a message.
@@ -30,8 +33,12 @@ from lineage_audit.raw_feeds import (
 )
 from lineage_audit.tables import split_corrupt
 
-# Key column of each feed, for the duplicate-key check.
-TABLE_KEYS = {"raw_customers": "customer_id", "raw_orders": "order_id", "raw_transactions": "transaction_id"}
+# Key column of each table, for the duplicate-key check.
+TABLE_KEYS = {"raw_customers": "customer_id", "raw_orders": "order_id", "raw_transactions": "transaction_id",
+              "processed_customers": "customer_id", "enriched_orders": "order_id",
+              "processed_transactions": "transaction_id"}
+SEGMENTS = ("STANDARD", "PREMIUM", "ENTERPRISE")
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
 KNOWN_CURRENCIES = ("USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "SEK")
 ORDER_STATUSES = ("PLACED", "SHIPPED", "DELIVERED", "CANCELLED", "RETURNED")
 TRANSACTION_TYPES = ("DEBIT", "CREDIT", "TRANSFER", "FEE")
@@ -83,6 +90,41 @@ def customer_checks() -> list[ColumnCheck]:
         ColumnCheck("city"),
         _parses_as("signup_date", "yyyy-MM-dd"),
         _parses_as("updated_at", "yyyy-MM-dd HH:mm:ss"),
+        ColumnCheck("segment", f"one of {','.join(SEGMENTS)} in any case",
+                    ~F.upper(F.trim(F.col("segment"))).isin(*SEGMENTS), required=False),
+    ]
+
+
+def processed_customer_checks() -> list[ColumnCheck]:
+    return [
+        _pattern("customer_id", r"^C\d{6}$"),
+        ColumnCheck("full_name"),
+        ColumnCheck("email_hash", "a SHA-256 hex digest", ~F.col("email_hash").rlike(SHA256_PATTERN), required=False),
+        ColumnCheck("phone_hash", "a SHA-256 hex digest", ~F.col("phone_hash").rlike(SHA256_PATTERN), required=False),
+        ColumnCheck("age", "within [0, 120]", ~F.col("age").between(0, 120)),
+        _pattern("country_code", r"^[A-Z]{2}$"),
+        _one_of("segment", SEGMENTS),
+    ]
+
+
+def enriched_order_checks() -> list[ColumnCheck]:
+    return [
+        _pattern("order_id", r"^O\d{7}$"),
+        _one_of("customer_segment", SEGMENTS),
+        ColumnCheck("product_name", required=False),  # an unknown product keeps the order, without a name
+        ColumnCheck("discount_rate", "within [0, 1]", ~F.col("discount_rate").between(0, 1)),
+        ColumnCheck("net_amount", "not negative", F.col("net_amount") < 0),
+        _one_of("currency", KNOWN_CURRENCIES),
+    ]
+
+
+def processed_transaction_checks() -> list[ColumnCheck]:
+    return [
+        _pattern("transaction_id", r"^T\d{8}$"),
+        ColumnCheck("customer_country", "matches ^[A-Z]{2}$", ~F.col("customer_country").rlike(r"^[A-Z]{2}$"),
+                    required=False),  # an account holder missing from the customer master
+        ColumnCheck("exchange_rate", "positive", F.col("exchange_rate") <= 0),
+        ColumnCheck("amount_reporting", "not negative", F.col("amount_reporting") < 0),
     ]
 
 
@@ -179,7 +221,7 @@ def profile_table(parsed: DataFrame, malformed: DataFrame, *, table_name: str,
 
 
 def duplicate_keys(parsed: DataFrame, *, table_name: str, key: str, source_format: str,
-                   source_path: str) -> DataFrame:
+                   source_path: str, produced_by: str | None = None) -> DataFrame:
     """One row for the table: how many rows repeat a key already seen (nulls are not keys)."""
     per_key = parsed.where(F.col(key).isNotNull()).groupBy(key).agg(F.count(F.lit(1)).alias("occurrences"))
     return per_key.agg(
@@ -188,6 +230,7 @@ def duplicate_keys(parsed: DataFrame, *, table_name: str, key: str, source_forma
         F.count_if(F.col("occurrences") > 1).alias("duplicated_keys"),
     ).select(
         F.lit(table_name).alias("table_name"),
+        F.lit(produced_by).cast("string").alias("produced_by_job"),
         F.lit(source_format).alias("source_format"),
         F.lit(source_path).alias("source_path"),
         F.lit(key).alias("key_column"),
@@ -219,6 +262,7 @@ def summarise_tables(report: DataFrame, duplicates: DataFrame) -> DataFrame:
     clean_records = 1 - F.try_divide(F.col("malformed_rows") + dup_count, total)
     return joined.select(
         F.col("table_name").alias("table_name"),
+        F.col("produced_by_job").alias("produced_by_job"),
         F.col("source_format").alias("source_format"),
         F.col("source_path").alias("source_path"),
         total.alias("total_records"),
@@ -291,13 +335,22 @@ def execute(run: JobRun) -> None:
         "raw_orders": (RAW_ORDERS_SCHEMA, order_checks()),
         "raw_transactions": (RAW_TRANSACTIONS_SCHEMA, transaction_checks()),
     }
+    published = {
+        "processed_customers": processed_customer_checks(),
+        "enriched_orders": enriched_order_checks(),
+        "processed_transactions": processed_transaction_checks(),
+    }
     profiles, duplicates = [], []
-    for table, (schema, checks) in sources.items():
-        parsed, malformed = split_corrupt(run.read(table, schema))
-        spec = run.catalog.input(table)
+    measured = [(table, *split_corrupt(run.read(table, schema)), checks)
+                for table, (schema, checks) in sources.items()]
+    for table, checks in published.items():
+        df = run.read(table)
+        measured.append((table, df, df.limit(0), checks))  # a published table has no malformed lines
+    for table, parsed, malformed, checks in measured:
+        spec = run.catalog.table(table)
         profiles.append(profile_table(parsed, malformed, table_name=table, checks=checks))
-        duplicates.append(duplicate_keys(parsed, table_name=table, key=TABLE_KEYS[table],
-                                         source_format=spec.format, source_path=spec.path))
+        duplicates.append(duplicate_keys(parsed, table_name=table, key=TABLE_KEYS[table], source_format=spec.format,
+                                         source_path=spec.path, produced_by=spec.job))
     # Both feed two outputs each; cached so the profiling aggregations run once.
     report = reduce(DataFrame.unionByName, profiles).cache()
     tables = summarise_tables(report, reduce(DataFrame.unionByName, duplicates)).cache()

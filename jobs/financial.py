@@ -1,11 +1,13 @@
 """Financial transactions: validation, currency conversion, daily summaries and fraud indicators.
 
-Inputs: raw_transactions (CSV card and transfer feed), account_master, exchange_rates.
+Inputs: raw_transactions (CSV card and transfer feed), account_master, exchange_rates, and the
+customer master the customers job maintains.
 Outputs:
 - processed_transactions: one row per accepted transaction, joined to its account (inner join)
-  and converted to the reporting currency by the rate of the transaction's date and currency,
+  and to the account holder's segment and country in the customer master (left join: an account
+  whose holder is not in the master keeps nulls there), converted to the reporting currency by the rate of the transaction's date and currency,
   with a signed amount (CREDIT in, DEBIT/FEE/TRANSFER out);
-- daily_account_summary: per account and day, counts, debit and credit totals, net, largest
+- daily_account_summary: per account and day (with the holder's country), counts, debit and credit totals, net, largest
   amount and distinct merchants, all in the reporting currency;
 - fraud_indicators: one row per processed transaction (flagged or not) with window indicators
   per account: running total, velocity in a trailing window, z-score of the amount against all
@@ -66,11 +68,22 @@ def validate_transactions(transactions: DataFrame) -> tuple[DataFrame, DataFrame
     return valid, rejected
 
 
-def attach_accounts(transactions: DataFrame, accounts: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """Inner-join each transaction to its account; transactions of unknown accounts are rejected."""
-    account_columns = accounts.select(
+def attach_accounts(transactions: DataFrame, accounts: DataFrame,
+                    customers: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """Inner-join each transaction to its account, and the account to its holder in the customer master.
+
+    Transactions of unknown accounts are rejected; a holder missing from the master leaves nulls.
+    """
+    holders = customers.select(
+        F.col("customer_id").alias("holder_id"),
+        F.col("segment").alias("customer_segment"),
+        F.col("country_code").alias("customer_country"),
+    )
+    account_columns = accounts.join(holders, on=F.col("customer_id") == F.col("holder_id"), how="left").select(
         F.col("account_id").alias("account_id"),
         F.col("customer_id").alias("customer_id"),
+        F.col("customer_segment").alias("customer_segment"),
+        F.col("customer_country").alias("customer_country"),
         F.col("account_type").alias("account_type"),
         F.col("currency").alias("account_currency"),
         F.col("status").alias("account_status"),
@@ -79,6 +92,8 @@ def attach_accounts(transactions: DataFrame, accounts: DataFrame) -> tuple[DataF
     joined = transactions.join(account_columns, on="account_id", how="inner").select(
         *[F.col(c).alias(c) for c in RAW_COLUMNS],
         F.col("customer_id").alias("customer_id"),
+        F.col("customer_segment").alias("customer_segment"),
+        F.col("customer_country").alias("customer_country"),
         F.col("account_type").alias("account_type"),
         F.col("account_currency").alias("account_currency"),
         F.col("account_status").alias("account_status"),
@@ -134,6 +149,8 @@ def derive_transaction_fields(transactions: DataFrame, *, reporting_currency: st
         F.col("account_id").alias("account_id"),
         F.col("customer_id").alias("customer_id"),
         F.sha2(F.concat_ws("|", F.col("account_id"), F.col("customer_id")), 256).alias("account_fingerprint"),
+        F.col("customer_segment").alias("customer_segment"),
+        F.col("customer_country").alias("customer_country"),
         F.col("account_type").alias("account_type"),
         F.col("account_status").alias("account_status"),
         F.col("risk_rating").alias("risk_rating"),
@@ -163,7 +180,7 @@ def summarise_daily(transactions: DataFrame) -> DataFrame:
     amount = F.col("amount_reporting")
     outgoing = F.col("direction") == "OUT"
     return (
-        transactions.groupBy("account_id", "customer_id", "transaction_date", "reporting_currency")
+        transactions.groupBy("account_id", "customer_id", "customer_country", "transaction_date", "reporting_currency")
         .agg(
             F.count(F.lit(1)).alias("transaction_count"),
             F.sum(F.when(outgoing, amount).otherwise(F.lit(0.0))).alias("debit_total"),
@@ -178,6 +195,7 @@ def summarise_daily(transactions: DataFrame) -> DataFrame:
         .select(
             F.col("account_id").alias("account_id"),
             F.col("customer_id").alias("customer_id"),
+            F.col("customer_country").alias("customer_country"),
             F.col("transaction_date").alias("transaction_date"),
             F.col("reporting_currency").alias("reporting_currency"),
             F.col("transaction_count").alias("transaction_count"),
@@ -250,9 +268,10 @@ def execute(run: JobRun) -> None:
     parsed, malformed = split_corrupt(run.read("raw_transactions", RAW_TRANSACTIONS_SCHEMA))
     accounts = run.read("account_master")
     rates = run.read("exchange_rates")
+    customers = run.read("customer_master")
 
     valid, invalid = validate_transactions(parsed)
-    known, unknown_accounts = attach_accounts(valid, accounts)
+    known, unknown_accounts = attach_accounts(valid, accounts, customers)
     converted, unrated = convert_currency(known, rates, reporting_currency=reporting_currency)
     # Three outputs are built from it: cache so validation and joins run once, not three times.
     processed = converted.transform(derive_transaction_fields, reporting_currency=reporting_currency).cache()

@@ -1,10 +1,12 @@
 """Churn model training: a Spark ML pipeline configured by the active row of model_config.
 
-Inputs: training_data (one row per customer with the churn label), feature_store (behavioural
-features, latest snapshot per customer), model_config (JSON Lines; exactly one row is active).
+Inputs: training_data (one row per customer with the churn label and contract data), the
+behavioural features derived from what the orders job (order_summary) and the analytics job
+(real_time_user_analytics) publish, model_config (JSON Lines; exactly one row is active).
 Outputs:
 - trained_model: the fitted PipelineModel (imputer, indexer + one-hot encoder, assembler,
-  scaler, logistic regression or random forest);
+  scaler, logistic regression or random forest), with its model card (model, features, training
+  rows and positive rate), the one write of it that lineage records;
 - model_predictions: one row per usable training row with its seeded train/test split, predicted
   class and churn probability;
 - model_metrics: AUC, accuracy, precision, recall, F1 and row counts per split, as long rows,
@@ -12,7 +14,7 @@ Outputs:
 - feature_importance: coefficient (or importance) per expanded feature, ranked by magnitude.
 Training rows lacking the id, the label or a feature that cannot be imputed are quarantined.
 Numeric features are imputed with the training median where missing: monthly_spend has sparse
-nulls, and customers without a feature-store snapshot miss all of its features. A model whose
+nulls, and customers without orders miss the order features. A model whose
 test AUC is below ``ml.min_auc`` fails the job once every output is written, for inspection.
 """
 
@@ -133,25 +135,46 @@ def validate_training_rows(training: DataFrame, *, label_col: str,
     return kept, rejected
 
 
-def latest_features(feature_store: DataFrame) -> DataFrame:
-    """The most recent feature snapshot per customer."""
-    newest_first = Window.partitionBy("customer_id").orderBy(F.col("feature_ts").desc())
-    ranked = feature_store.withColumn("snapshot_rank", F.row_number().over(newest_first))
-    return ranked.where(F.col("snapshot_rank") == 1).select(
-        *[F.col(c).alias(c) for c in feature_store.columns]
+def behavioural_features(order_summary: DataFrame, sessions: DataFrame) -> DataFrame:
+    """Per customer, derived from what the orders and analytics jobs publish.
+
+    From order_summary (one row per customer and order day): avg_order_value (net amount per order),
+    orders_last_90d and days_since_last_order, as of the newest order day in the table. From
+    real_time_user_analytics (one row per session; user_id is the customer_id): web_sessions_30d,
+    the sessions of the 30 days up to the newest session day. A customer with sessions but no
+    orders has null order features (imputed in training); one with orders but no session has 0
+    sessions. "As of the newest day in the data" makes a rerun on the same data give the same features.
+    """
+    orders_as_of = order_summary.agg(F.max("order_date").alias("as_of"))
+    orders = order_summary.crossJoin(orders_as_of).groupBy("customer_id").agg(
+        F.round(F.try_divide(F.sum("total_net_amount"), F.sum("order_count")), 2).alias("avg_order_value"),
+        F.sum(F.when(F.col("order_date") > F.date_sub(F.col("as_of"), 90), F.col("order_count"))
+              .otherwise(F.lit(0))).cast("int").alias("orders_last_90d"),
+        F.datediff(F.max("as_of"), F.max("order_date")).alias("days_since_last_order"),
+    )
+    sessions_as_of = sessions.agg(F.max("session_date").alias("as_of"))
+    recent = sessions.crossJoin(sessions_as_of).where(F.col("session_date") > F.date_sub(F.col("as_of"), 30))
+    visits = recent.groupBy(F.col("user_id").alias("customer_id")).agg(
+        F.count("session_id").cast("int").alias("web_sessions_30d"))
+    return orders.join(visits, on="customer_id", how="full_outer").select(
+        F.col("customer_id").alias("customer_id"),
+        F.col("avg_order_value").alias("avg_order_value"),
+        F.coalesce(F.col("orders_last_90d"), F.lit(0)).alias("orders_last_90d"),
+        F.col("days_since_last_order").alias("days_since_last_order"),
+        F.coalesce(F.col("web_sessions_30d"), F.lit(0)).alias("web_sessions_30d"),
     )
 
 
 def join_features(training: DataFrame, features: DataFrame, *, label_col: str,
                   numeric_features: tuple[str, ...], categorical_features: tuple[str, ...]) -> DataFrame:
-    """Left join the feature store; numeric features become doubles (nulls stay for the imputer)."""
+    """Left join the behavioural features; numeric features become doubles (nulls stay for the imputer)."""
     joined = training.alias("t").join(features.alias("f"), on="customer_id", how="left")
     return joined.select(
         F.col("customer_id").alias("customer_id"),
         F.col(f"t.{label_col}").cast("double").alias("label"),
         *[F.col(c).cast("double").alias(c) for c in numeric_features],
         *[F.lower(F.trim(F.col(c))).alias(c) for c in categorical_features],
-        F.col("f.feature_ts").isNotNull().alias("has_feature_snapshot"),
+        F.col("f.customer_id").isNotNull().alias("has_behaviour_features"),
     )
 
 
@@ -162,8 +185,22 @@ def assign_split(prepared: DataFrame, *, train_fraction: float, seed: int) -> Da
     return tagged.select(*[F.col(c).alias(c) for c in prepared.columns], F.col("split").alias("split"))
 
 
+def _stable_uids(stages: list, model_name: str) -> list:
+    """Name each stage after the model and its place, not a random id.
+
+    Spark ML names a stage's saved folder, and the Spark jobs that fit it, after its uid; random
+    uids would make every run's lineage name new jobs and datasets.
+    """
+    for stage in stages:
+        uid = f"{model_name}_{type(stage).__name__.lower()}"
+        stage._resetUid(uid)
+        # The JVM twin was created with the random uid, and the fitted model inherits its uid.
+        stage._java_obj = stage._new_java_obj(stage._java_obj.getClass().getName(), uid)
+    return stages
+
+
 def build_pipeline(spec: ModelSpec) -> Pipeline:
-    """Imputer, one-hot encoding, assembler and the configured classifier."""
+    """Imputer, one-hot encoding, assembler and the configured classifier, with stable uids."""
     imputed = [f"{c}_imputed" for c in spec.numeric_features]
     indexed = [f"{c}_index" for c in spec.categorical_features]
     encoded = [f"{c}_vec" for c in spec.categorical_features]
@@ -185,7 +222,26 @@ def build_pipeline(spec: ModelSpec) -> Pipeline:
             LogisticRegression(featuresCol="features", labelCol="label", maxIter=spec.max_iter,
                                regParam=spec.reg_param, elasticNetParam=spec.elastic_net_param),
         ]
-    return Pipeline(stages=stages)
+    return Pipeline(stages=_stable_uids(stages, spec.model_name))
+
+
+def model_card(train: DataFrame, spec: ModelSpec) -> DataFrame:
+    """One row that says what the saved model is and what it was trained on."""
+    return train.agg(
+        F.count("customer_id").alias("training_rows"),
+        F.round(F.avg("label"), 4).alias("positive_rate"),
+        F.count_if(F.col("has_behaviour_features")).alias("rows_with_behaviour_features"),
+    ).select(
+        F.lit(spec.model_name).alias("model_name"),
+        F.lit(spec.version).alias("model_version"),
+        F.lit(spec.algorithm).alias("algorithm"),
+        F.lit(spec.label_col).alias("label_col"),
+        F.array(*[F.lit(c) for c in spec.numeric_features]).alias("numeric_features"),
+        F.array(*[F.lit(c) for c in spec.categorical_features]).alias("categorical_features"),
+        F.col("training_rows").alias("training_rows"),
+        F.col("positive_rate").alias("positive_rate"),
+        F.col("rows_with_behaviour_features").alias("rows_with_behaviour_features"),
+    )
 
 
 def prediction_rows(scored: DataFrame, *, model_name: str, model_version: str) -> DataFrame:
@@ -196,7 +252,7 @@ def prediction_rows(scored: DataFrame, *, model_name: str, model_version: str) -
         F.col("prediction").cast("int").alias("prediction"),
         F.round(vector_to_array(F.col("probability"))[1], 6).alias("churn_probability"),
         F.col("split").alias("split"),
-        F.col("has_feature_snapshot").alias("has_feature_snapshot"),
+        F.col("has_behaviour_features").alias("has_behaviour_features"),
         F.lit(model_name).alias("model_name"),
         F.lit(model_version).alias("model_version"),
     )
@@ -279,7 +335,7 @@ def prepare_dataset(run: JobRun, spec: ModelSpec) -> tuple[DataFrame, DataFrame]
         if c in training.columns and c not in IMPUTABLE_TRAINING_FEATURES
     )
     usable, rejected = validate_training_rows(training, label_col=spec.label_col, required_features=required)
-    features = run.read("feature_store").transform(latest_features)
+    features = behavioural_features(run.read("order_summary"), run.read("real_time_user_analytics"))
     dataset = (
         usable.transform(join_features, features, label_col=spec.label_col,
                          numeric_features=spec.numeric_features, categorical_features=spec.categorical_features)
@@ -297,10 +353,11 @@ def execute(run: JobRun) -> None:
     configs, malformed = split_corrupt(run.read("model_config", MODEL_CONFIG_SCHEMA))
     spec = to_model_spec(configs.transform(active_model_config).collect())
     dataset, rejected = prepare_dataset(run, spec)
-    run.save_model("trained_model", build_pipeline(spec).fit(dataset.where(F.col("split") == "train")))
+    train = dataset.where(F.col("split") == "train")
+    run.save_model("trained_model", build_pipeline(spec).fit(train), train.transform(model_card, spec))
     # Score with the model as published. Reloading also drops the training summary, whose
     # reference to the Spark session cannot be serialised into tasks once rows are observed.
-    model = PipelineModel.load(run.catalog.output("trained_model").path)
+    model = run.load_model("trained_model", PipelineModel)
     scored = model.transform(dataset)
     run.write("model_predictions", scored.transform(
         prediction_rows, model_name=spec.model_name, model_version=spec.version))

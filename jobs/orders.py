@@ -1,7 +1,7 @@
 """Orders: enrich the web-shop feed raw_orders (JSON lines) into enriched_orders and order_summary.
 
-Orders are validated, de-duplicated on order_id, joined to customer_master (inner: an order of an
-unknown customer is quarantined) and to product_catalog (left: an unknown product keeps null
+Orders are validated, de-duplicated on order_id, joined to customer_master, the master the customers
+job maintains (inner: an order of an unknown customer is quarantined) and to product_catalog (left: an unknown product keeps null
 product fields and a flag), then priced: gross amount, a discount tier from conf/jobs.yml, net
 amount and a high-value flag. order_summary aggregates the enriched orders per customer and day.
 Rows of raw_orders = rows of enriched_orders + rejects of raw_orders.
@@ -91,7 +91,7 @@ def enrich_orders(orders: DataFrame, customers: DataFrame, products: DataFrame) 
     customer_fields = customers.select(
         F.col("customer_id"),
         F.col("segment").alias("customer_segment"),
-        F.col("country").alias("customer_country"),
+        F.col("country_code").alias("customer_country"),
     )
     product_fields = products.select(
         F.col("product_id").alias("catalog_product_id"),

@@ -43,6 +43,7 @@ class TableSpec:
     format: str
     partition_by: tuple[str, ...] = ()
     options: Mapping[str, str] = field(default_factory=dict)
+    job: str | None = None  # the job that writes it; None for a generated input
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,12 @@ class Catalog:
 
     def output(self, name: str) -> TableSpec:
         return _lookup(self.outputs, name, "output")
+
+    def table(self, name: str) -> TableSpec:
+        """A table a job reads: a generated input, or the output another job writes."""
+        if name in self.inputs:
+            return self.inputs[name]
+        return _lookup(self.outputs, name, "input or output")
 
     def rejects(self, source_table: str) -> TableSpec:
         """The quarantine table that collects the rejected rows of ``source_table``."""
@@ -135,6 +142,7 @@ def _specs(section: Mapping[str, Any], root: Path, default_format: str) -> dict[
             format=str(entry.get("format", default_format)),
             partition_by=tuple(entry.get("partition_by", ())),
             options=dict(entry.get("options", {})),
+            job=str(entry["job"]) if entry.get("job") else None,
         )
     return specs
 

@@ -27,9 +27,13 @@ from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from lineage_audit.config import Catalog, load_catalog
+from lineage_audit.capture.pause import capture_paused
+from lineage_audit.config import Catalog, TableSpec, load_catalog
 from lineage_audit.spark import build_session
 from lineage_audit.tables import MissingTableError, read_table, write_table
+
+
+MODEL_CARD = "model_card"  # the folder in a saved model that holds its card (see JobRun.save_model)
 
 
 @dataclass
@@ -73,7 +77,8 @@ class JobRun:
         return self
 
     def read(self, table: str, schema: StructType | None = None) -> DataFrame:
-        df = read_table(self.spark, self.catalog.input(table), schema)
+        """A generated input, or an output of an upstream job (conf/tables.yml names its ``job``)."""
+        df = read_table(self.spark, self.catalog.table(table), schema)
         self._inputs[table] = df
         return df
 
@@ -97,9 +102,30 @@ class JobRun:
         """Count rows an output received by other means than ``write`` (a Delta MERGE, say)."""
         self.summary.rows_out[table] = rows
 
-    def save_model(self, table: str, model) -> None:
-        """Save a Spark ML model (or pipeline model) to the location of output ``table``."""
-        model.write().overwrite().save(self.catalog.output(table).path)
+    def save_model(self, table: str, model, card: DataFrame) -> int:
+        """Publish a Spark ML model as output ``table``: one dataset, written by one captured write.
+
+        The model's own files (metadata and data of every stage, a dozen small writes into folders
+        named after the stages) are saved with lineage capture paused; then ``card``, a table that
+        says what was trained on what, is written into ``<table>/model_card`` and captured. The
+        removePath pattern in spark-defaults.conf names that write's dataset after the model
+        folder, so the lineage shows one dataset ``table`` with the card's schema and column
+        lineage. Returns the card's rows.
+        """
+        spec = self.catalog.output(table)
+        with capture_paused(self.spark):
+            model.write().overwrite().save(spec.path)
+        written = Observation(f"rows_written_{table}")
+        card_spec = TableSpec(table, f"{spec.path.rstrip('/')}/{MODEL_CARD}", "parquet")
+        write_table(card.observe(written, F.count(F.lit(1)).alias("rows")), card_spec)
+        rows = int(written.get["rows"])
+        self.summary.rows_out[table] = rows
+        return rows
+
+    def load_model(self, table: str, model_class):
+        """Load the model saved as output ``table`` (``PipelineModel``, say), capture paused as for the save."""
+        with capture_paused(self.spark):
+            return model_class.load(self.catalog.output(table).path)
 
     def reject(self, source_table: str, *rejects: DataFrame) -> None:
         """Quarantine rows of ``source_table``: each frame as built by ``tables.as_rejects``."""

@@ -12,7 +12,7 @@ RAW_CUSTOMERS_SCHEMA = StructType([
     StructField(name, StringType(), True)
     for name in (
         "customer_id", "first_name", "last_name", "email", "phone", "birth_date",
-        "country", "city", "signup_date", "updated_at",
+        "country", "city", "signup_date", "updated_at", "segment",
     )
 ])
 # The CRM writes birth dates in any of these; the first that parses wins.

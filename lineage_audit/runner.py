@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from lineage_audit.config import PROJECT_ROOT, load_catalog
+from lineage_audit.config import PROJECT_ROOT, Catalog, load_catalog
 from lineage_audit.sample_data import DEFAULT_SEED, generate, generated_with
 
-# customers first: with Delta it MERGEs into the customer master that orders joins with.
+# The pipeline's order: every job after the first reads what earlier jobs write (UPSTREAM_TABLES).
 JOBS = (
     "customers",
     "orders",
@@ -33,6 +33,48 @@ JOBS = (
 )
 JOBS_DIR = PROJECT_ROOT / "jobs"
 
+# The outputs of other jobs that each job reads (conf/tables.yml names the job writing each one).
+# tests/lineage/test_pipeline_lineage.py holds this against the inputs the jobs' captured events name.
+UPSTREAM_TABLES: dict[str, tuple[str, ...]] = {
+    "customers": (),
+    "orders": ("customer_master",),
+    "financial": ("customer_master",),
+    "data_quality": ("processed_customers", "enriched_orders", "processed_transactions"),
+    "analytics": ("processed_customers",),
+    "ml_pipeline": ("order_summary", "real_time_user_analytics"),
+    "data_lake_ingestion": ("order_summary",),
+    "compliance": ("data_lineage_summary", "data_lineage_tracking"),
+}
+SKIPPED = 3  # the exit code reported for a job that did not start: an upstream job failed or never ran
+
+
+def upstream_jobs(job: str, catalog: Catalog | None = None) -> tuple[str, ...]:
+    """The jobs whose outputs ``job`` reads, in pipeline order."""
+    catalog = catalog or load_catalog()
+    writers = {catalog.output(table).job for table in UPSTREAM_TABLES.get(job, ())}
+    return tuple(j for j in JOBS if j in writers)
+
+
+def ancestor_jobs(job: str, catalog: Catalog | None = None) -> set[str]:
+    """Every job ``job`` depends on, directly or through other jobs."""
+    catalog = catalog or load_catalog()
+    found: set[str] = set()
+    todo = [job]
+    while todo:
+        for upstream in upstream_jobs(todo.pop(), catalog):
+            if upstream not in found:
+                found.add(upstream)
+                todo.append(upstream)
+    return found
+
+
+def pipeline_order(jobs: Sequence[str]) -> list[str]:
+    """``jobs`` in the order the pipeline runs them (JOBS is already topologically sorted)."""
+    unknown = [j for j in jobs if j not in JOBS]
+    if unknown:
+        raise SystemExit(f"unknown job {unknown[0]!r}; choose one of: {', '.join(JOBS)}")
+    return [j for j in JOBS if j in jobs]
+
 
 @dataclass(frozen=True)
 class JobResult:
@@ -40,6 +82,7 @@ class JobResult:
     exit_code: int
     seconds: float
     summary: dict | None
+    skipped: str | None = None  # why the job did not start
 
     @property
     def ok(self) -> bool:
@@ -83,20 +126,54 @@ def run_job(job: str, data_dir: Path, extra_env: dict[str, str] | None = None) -
     return JobResult(job, code, seconds, summary)
 
 
+def missing_upstream(job: str, catalog: Catalog) -> list[tuple[str, str]]:
+    """(table, writing job) for each upstream output ``job`` reads that does not exist yet."""
+    missing = []
+    for table in UPSTREAM_TABLES.get(job, ()):
+        spec = catalog.output(table)
+        if "://" not in spec.path and not Path(spec.path).exists():
+            missing.append((table, spec.job))
+    return missing
+
+
 def run_jobs(jobs: Sequence[str], data_dir: Path, log: Callable[[str], None] = print) -> list[JobResult]:
-    """Run ``jobs`` in the order of JOBS; a failed job is reported and the others still run."""
-    ordered = [j for j in JOBS if j in jobs] + [j for j in jobs if j not in JOBS]
-    results = []
-    for job in ordered:
+    """Run ``jobs`` in pipeline order; a failed job is reported and the jobs not depending on it still run.
+
+    A job does not start when a job it depends on failed in this run, or when an upstream output it
+    reads was never written (``make run JOB=orders`` on a clean checkout): it is reported as skipped,
+    with the job to run first.
+    """
+    catalog = load_catalog(data_dir=data_dir)
+    results: list[JobResult] = []
+    failed: set[str] = set()
+    for job in pipeline_order(jobs):
         log(f"\n--- {job} ---")
-        results.append(run_job(job, data_dir))
+        broken = [j for j in upstream_jobs(job, catalog) if j in failed]
+        missing = missing_upstream(job, catalog)
+        if broken:
+            reason = f"skipped: it reads the outputs of {', '.join(broken)}, which failed"
+        elif missing:
+            writers = pipeline_order(ancestor_jobs(job, catalog) | {job})
+            tables = ", ".join(f"{t} (written by {w})" for t, w in missing)
+            reason = (f"skipped: it reads {tables}, which does not exist yet. Run the upstream job first: "
+                      f"make run JOB=\"{' '.join(writers)}\" (or make run, the whole pipeline)")
+        else:
+            result = run_job(job, data_dir)
+            if not result.ok:
+                failed.add(job)
+            results.append(result)
+            continue
+        log(f"{job}: {reason}")
+        failed.add(job)
+        results.append(JobResult(job, SKIPPED, 0.0, None, skipped=reason))
     return results
 
 
 def report(results: Sequence[JobResult], data_dir: Path) -> str:
     lines = ["", f"{'job':<22}{'status':<9}{'seconds':>9}"]
     for r in results:
-        lines.append(f"{r.job:<22}{'ok' if r.ok else 'FAILED':<9}{r.seconds:>9.1f}")
+        status = "ok" if r.ok else "skipped" if r.skipped else "FAILED"
+        lines.append(f"{r.job:<22}{status:<9}{r.seconds:>9.1f}" + (f"   {r.skipped}" if r.skipped else ""))
     total = sum(r.seconds for r in results)
     failed = [r.job for r in results if not r.ok]
     lines.append(f"{len(results) - len(failed)}/{len(results)} jobs succeeded in {total:.1f} s")

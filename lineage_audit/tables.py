@@ -21,13 +21,15 @@ GENERATE_COMMAND = "make data"
 
 
 class MissingTableError(FileNotFoundError):
-    """An input table does not exist where conf/tables.yml says it is."""
+    """A table a job reads does not exist where conf/tables.yml says it is."""
 
     def __init__(self, spec: TableSpec):
-        super().__init__(
-            f"input table '{spec.name}' not found at {spec.path}. "
-            f"Generate the sample data first: {GENERATE_COMMAND} (or: lineage-audit generate)"
-        )
+        if spec.job:
+            hint = (f"It is written by the {spec.job} job: run that first "
+                    f"(make run JOB={spec.job}, or make run for the whole pipeline)")
+        else:
+            hint = f"Generate the sample data first: {GENERATE_COMMAND} (or: lineage-audit generate)"
+        super().__init__(f"input table '{spec.name}' not found at {spec.path}. {hint}")
         self.spec = spec
 
 

@@ -26,13 +26,20 @@ def test_environment_chooses_data_dir_and_format(tmp_path, monkeypatch):
     assert catalog.output("order_summary").path.startswith(str(tmp_path))
     assert catalog.output("order_summary").format == "delta"
     assert catalog.output("trained_model").format == "mlmodel"
-    assert "customer_master_delta" in catalog.outputs
+    assert catalog.output("customer_master").format == "delta"  # the customers job MERGEs into it
 
 
-def test_parquet_catalog_has_no_delta_master(tmp_path):
+def test_every_output_names_the_job_writing_it_and_a_job_reads_it_like_an_input(tmp_path):
+    from lineage_audit.runner import JOBS
+
     catalog = load_catalog(data_dir=tmp_path, table_format="parquet")
-    assert "customer_master_delta" not in catalog.outputs
     assert {spec.format for spec in catalog.outputs.values()} == {"parquet", "mlmodel"}
+    assert {spec.job for spec in catalog.outputs.values()} == set(JOBS)
+    assert all(spec.job is None for spec in catalog.inputs.values())
+    assert catalog.table("customer_master") == catalog.output("customer_master")
+    assert catalog.table("raw_orders") == catalog.input("raw_orders")
+    with pytest.raises(ConfigError, match="no input or output table named 'nope'"):
+        catalog.table("nope")
 
 
 def test_unknown_format_and_table_are_named_in_the_error(tmp_path):

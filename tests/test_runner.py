@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from lineage_audit.cli import main as cli_main
-from lineage_audit.runner import JOBS, JobResult, ensure_data, report
+from lineage_audit.config import load_catalog
+from lineage_audit.runner import (
+    JOBS, SKIPPED, UPSTREAM_TABLES, JobResult, ancestor_jobs, ensure_data, report, run_jobs, upstream_jobs,
+)
 from lineage_audit.sample_data import generated_with
 
 
@@ -25,10 +28,48 @@ def test_no_data_and_no_scale_generates_scale_one(tmp_path, monkeypatch):
     assert calls == [1.0]
 
 
-def test_customers_runs_before_orders():
-    assert JOBS.index("customers") < JOBS.index("orders")
+def test_every_job_runs_after_the_jobs_whose_outputs_it_reads():
     assert len(JOBS) == len(set(JOBS)) == 8
     assert all((Path("jobs") / f"{job}.py").exists() for job in JOBS)
+    catalog = load_catalog(data_dir="/nowhere", table_format="parquet")
+    for job in JOBS:
+        for upstream in upstream_jobs(job, catalog):
+            assert JOBS.index(upstream) < JOBS.index(job), f"{job} reads {upstream}'s outputs but runs first"
+    # one connected pipeline: every job after the first reads another job's output
+    assert UPSTREAM_TABLES[JOBS[0]] == ()
+    assert all(UPSTREAM_TABLES[job] for job in JOBS[1:])
+    assert ancestor_jobs("compliance", catalog) == {
+        "customers", "orders", "financial", "data_quality", "data_lake_ingestion"}
+    assert ancestor_jobs("ml_pipeline", catalog) == {"customers", "orders", "analytics"}
+
+
+def test_a_job_whose_upstream_never_ran_is_skipped_with_the_jobs_to_run_first(tmp_path, monkeypatch):
+    started = []
+    monkeypatch.setattr("lineage_audit.runner.run_job", lambda job, data_dir: started.append(job))
+    results = run_jobs(["ml_pipeline"], tmp_path, log=lambda _: None)
+    assert started == []
+    [skipped] = results
+    assert skipped.exit_code == SKIPPED and not skipped.ok
+    assert "order_summary (written by orders)" in skipped.skipped
+    assert "real_time_user_analytics (written by analytics)" in skipped.skipped
+    assert 'make run JOB="customers orders analytics ml_pipeline"' in skipped.skipped
+    assert "skipped" in report(results, tmp_path)
+
+
+def test_the_dependents_of_a_failed_job_do_not_start(tmp_path, monkeypatch):
+    started = []
+
+    def fake_run(job, data_dir):
+        started.append(job)
+        return JobResult(job, 1 if job == "orders" else 0, 1.0, None)
+
+    monkeypatch.setattr("lineage_audit.runner.run_job", fake_run)
+    monkeypatch.setattr("lineage_audit.runner.missing_upstream", lambda job, catalog: [])
+    results = {r.job: r for r in run_jobs(list(JOBS), tmp_path, log=lambda _: None)}
+    # orders failed: what reads its outputs, directly or not, does not start; the rest runs
+    assert started == ["customers", "orders", "financial", "analytics"]
+    for job in ("data_quality", "ml_pipeline", "data_lake_ingestion", "compliance"):
+        assert results[job].skipped and "which failed" in results[job].skipped, job
 
 
 def test_report_says_what_failed_and_where_to_look(tmp_path):
@@ -41,3 +82,12 @@ def test_report_says_what_failed_and_where_to_look(tmp_path):
 def test_unknown_job_is_refused_with_the_list(capsys):
     assert cli_main(["run", "nope"]) == 2
     assert "choose from: customers, orders" in capsys.readouterr().err
+
+
+def test_a_missing_upstream_output_names_the_job_that_writes_it(tmp_path):
+    from lineage_audit.tables import MissingTableError
+
+    catalog = load_catalog(data_dir=tmp_path, table_format="parquet")
+    message = str(MissingTableError(catalog.table("customer_master")))
+    assert "'customer_master' not found" in message and "make run JOB=customers" in message
+    assert "make data" in str(MissingTableError(catalog.table("raw_orders")))

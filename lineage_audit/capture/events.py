@@ -311,8 +311,9 @@ def query_job_name(snapshot: QuerySnapshot, app: Application, settings: CaptureS
     """``<app>.execute_<command>.<output>`` as the official listener names a query's job.
 
     Some commands end in their table rather than their path; v2 commands have no ``execute_``.
+    The job name ends in the output's path as written, before the removePath pattern shortens it.
     """
-    _, output_name = dataset_identity(snapshot.output.uri)
+    _, output_name = dataset_identity(snapshot.output.uri, remove=False)
     if snapshot.command in TABLE_NAMED_JOBS and snapshot.output.table is not None:
         output_name = snapshot.output.table[1]
     name = job_name(app.name, snapshot.command, output_name, settings.append_dataset_name)

@@ -28,7 +28,7 @@ from openlineage.client.uuid import generate_new_uuid
 
 from lineage_audit.capture.emitter import Emitter
 from lineage_audit.capture.events import PRODUCER, Application, application_event, query_events
-from lineage_audit.capture.naming import dataset_identity
+from lineage_audit.capture.naming import dataset_identity, set_remove_path_pattern
 from lineage_audit.capture.plan import parse_plan
 from lineage_audit.capture.settings import CaptureSettings, official_listener_registered, resolve_settings
 from lineage_audit.capture.source_location import locate
@@ -39,6 +39,7 @@ _STOP = object()
 _FLUSH = object()  # marks how far flush() must wait
 # Recent SQL executions searched for a query's Spark jobs (its own is among the last few).
 RECENT_EXECUTIONS = 50
+ACTIVE: "Capture | None" = None  # the capture installed in this process (capture/pause.py pauses it)
 
 
 def compute_lineage(snapshot: QuerySnapshot, settings: CaptureSettings) -> dict[str, Any]:
@@ -89,9 +90,12 @@ class Capture:
         self._nested: list[QuerySnapshot] = []  # inner writes waiting for the command that ran them
         self._nested_lock = threading.Lock()
         self._recent: deque[QuerySnapshot] = deque(maxlen=8)  # writes a Hive CTAS reported next may have run
+        self.paused = False
 
     # -- callback side (Spark's listener bus thread) ---------------------------------------
     def observe(self, qe, duration_ns: int, error, func_name: str = "") -> None:
+        if self.paused:  # see capture/pause.py: work the job publishes otherwise
+            return
         snapshot = None
         try:
             query_id = int(qe.id())
@@ -246,6 +250,8 @@ class Capture:
         self._jvm = spark.sparkContext._jvm
         self._jsession = spark._jsparkSession
         self._jmanager.register(self._jlistener)
+        global ACTIVE
+        ACTIVE = self
         self._queue.put(application_event(RunState.START, self.app, self.settings, int(time.time() * 1000)))
         self._worker.start()
         atexit.register(self.close)
@@ -316,4 +322,5 @@ def install(spark, conf: Mapping[str, str] | None = None) -> Capture | None:
         source=locate() if settings.facet_enabled("sourceCodeLocation") else None,
         details=application_details(spark, spark_conf),
     )
+    set_remove_path_pattern(settings.remove_path_pattern)
     return Capture(app, settings, Emitter(settings.transport, settings.spool_dir)).start(spark)

@@ -58,11 +58,39 @@ def _jdbc_identity(uri: str) -> tuple[str, str]:
     return namespace, name
 
 
-def dataset_identity(uri: str) -> tuple[str, str]:
+_REMOVE_PATH: re.Pattern | None = None
+
+
+def set_remove_path_pattern(pattern: str | None) -> None:
+    """``spark.openlineage.dataset.removePath.pattern``: a regular expression whose group named
+    ``remove`` is cut out of every dataset name it matches (Java's ``(?<remove>...)`` syntax).
+
+    >>> set_remove_path_pattern(r"(?<remove>/model_card)$")
+    >>> dataset_identity("/data/outputs/trained_model/model_card")
+    ('file', '/data/outputs/trained_model')
+    >>> set_remove_path_pattern(None)
+    """
+    global _REMOVE_PATH
+    _REMOVE_PATH = re.compile(re.sub(r"\(\?<(?=[A-Za-z])", "(?P<", pattern)) if pattern else None
+
+
+def remove_path(name: str) -> str:
+    """``name`` with the ``remove`` group of the removePath pattern cut out, as the official listener does."""
+    if _REMOVE_PATH is None:
+        return name
+    match = _REMOVE_PATH.search(name)
+    if match is None or "remove" not in _REMOVE_PATH.groupindex or match.group("remove") is None:
+        return name
+    return name[:match.start("remove")] + name[match.end("remove"):]
+
+
+def dataset_identity(uri: str, remove: bool = True) -> tuple[str, str]:
     """(namespace, name) of a dataset stored at ``uri`` (a path, a URI or a :func:`jdbc_uri`),
-    partition folders trimmed off its end (see :func:`trim_partition_folders`)."""
+    partition folders trimmed off its end (see :func:`trim_partition_folders`) and, unless
+    ``remove`` is false, the removePath pattern applied (see :func:`set_remove_path_pattern`)."""
     namespace, name = location_identity(uri)
-    return namespace, trim_partition_folders(name)
+    name = trim_partition_folders(name)
+    return namespace, remove_path(name) if remove else name
 
 
 def location_identity(uri: str) -> tuple[str, str]:

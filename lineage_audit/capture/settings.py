@@ -44,6 +44,7 @@ class CaptureSettings:
     app_name: str | None = None  # spark.openlineage.appName: names the application's jobs instead of spark.app.name
     # spark.openlineage.facets.custom_environment_variables=[A;B]: the driver's variables each run reports
     environment_variables: tuple[str, ...] = ()
+    remove_path_pattern: str | None = None  # spark.openlineage.dataset.removePath.pattern
 
     def facet_enabled(self, name: str) -> bool:
         return name not in self.disabled_facets
@@ -159,7 +160,14 @@ def resolve_settings(spark_conf: Mapping[str, str], file_config: Mapping[str, st
         spool_dir=Path(spool) if spool else default_data_dir() / "lineage-spool",
         app_name=str(tree["appName"]) if tree.get("appName") else None,
         environment_variables=_names(facets.get("custom_environment_variables")),
+        remove_path_pattern=_remove_path_pattern(tree.get("dataset")),
     )
+
+
+def _remove_path_pattern(dataset: Any) -> str | None:
+    if not isinstance(dataset, dict) or not isinstance(dataset.get("removePath"), dict):
+        return None
+    return dataset["removePath"].get("pattern") or None
 
 
 def _names(value: Any) -> tuple[str, ...]:

@@ -1,5 +1,8 @@
 """Deterministic sample inputs for the eight jobs, sized by a scale factor.
 
+Only what enters the pipeline from outside is generated: raw feeds, reference tables and event
+logs. The tables one job writes and another reads (the customer master, say) are the jobs' own.
+
 The same ``seed`` and ``scale`` give byte-identical files. At scale 1 the largest table
 (raw_orders) has 50,000 rows; row counts grow linearly with the scale. Every raw feed carries
 deliberate defects (nulls, duplicate keys, malformed lines, negative amounts, unknown
@@ -27,17 +30,14 @@ MARKER = ".generated.json"  # in the inputs folder: the scale and seed of a comp
 Generator = Callable[[Path, Scale, int], int]
 
 GENERATORS: dict[str, Generator] = {
-    "customer_master": commerce.customer_master,
     "raw_customers": commerce.raw_customers,
     "product_catalog": commerce.product_catalog,
     "raw_orders": commerce.raw_orders,
     "account_master": finance.account_master,
     "exchange_rates": finance.exchange_rates,
     "raw_transactions": finance.raw_transactions,
-    "user_profiles": behaviour.user_profiles,
     "user_events_stream": behaviour.user_events_stream,
     "training_data": behaviour.training_data,
-    "feature_store": behaviour.feature_store,
     "model_config": behaviour.model_config,
     "external_api_data": lake.external_api_data,
     "log_files": lake.log_files,
@@ -46,7 +46,6 @@ GENERATORS: dict[str, Generator] = {
     "sensitive_data_inventory": governance.sensitive_data_inventory,
     "data_access_logs": governance.data_access_logs,
     "regulatory_requirements": governance.regulatory_requirements,
-    "data_lineage_metadata": governance.data_lineage_metadata,
 }
 
 

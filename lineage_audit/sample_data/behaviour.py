@@ -1,4 +1,4 @@
-"""User events and profiles (analytics job); training data, features, model config (ML job)."""
+"""The clickstream (analytics job); churn labels and model config (ML job)."""
 
 from __future__ import annotations
 
@@ -8,44 +8,19 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from lineage_audit.sample_data.common import (
-    PERIOD_DAYS, PERIOD_START, PLACES, PRODUCT_CATEGORIES, Scale, dates, defects, ids, pick, rng_for, timestamps,
-    with_nulls,
-)
+from lineage_audit.sample_data.common import PERIOD_DAYS, PERIOD_START, Scale, ids, pick, rng_for, with_nulls
 from lineage_audit.sample_data.writers import write_parquet
 
 EVENT_TYPES = ("page_view", "product_view", "search", "add_to_cart", "purchase", "like", "share")
 FEATURES = ("tenure_months", "monthly_spend", "support_tickets", "num_products", "last_login_days")
 
 
-def user_profiles(out: Path, scale: Scale, seed: int) -> int:
-    rng = rng_for(seed, "user_profiles")
-    n = scale.rows(5_000)
-    age = rng.integers(16, 80, size=n).astype(object)
-    bad_age = defects(rng, n, 0.01)
-    age[bad_age] = pick(rng, (-4, 0, 142, 999), bad_age.sum())
-    schema = pa.schema([
-        ("user_id", pa.string()), ("signup_date", pa.date32()), ("country", pa.string()), ("age", pa.int32()),
-        ("gender", pa.string()), ("preferred_language", pa.string()), ("is_premium", pa.bool_()),
-        ("favourite_category", pa.string()),
-    ])
-    return write_parquet(out, {
-        "user_id": ids("U", np.arange(1, n + 1), 5),
-        "signup_date": dates(timestamps(rng, n, days=700) - np.timedelta64(700, "D")),
-        "country": pick(rng, [p[0] for p in PLACES], n),
-        "age": with_nulls(rng, age, 0.02),
-        "gender": with_nulls(rng, pick(rng, ("female", "male", "non-binary"), n, p=(0.48, 0.48, 0.04)), 0.05),
-        "preferred_language": pick(rng, ("en", "de", "fr", "ja", "it", "sv"), n),
-        "is_premium": rng.random(n) < 0.15,
-        "favourite_category": with_nulls(rng, pick(rng, PRODUCT_CATEGORIES, n), 0.1),
-    }, schema)
-
-
 def user_events_stream(out: Path, scale: Scale, seed: int) -> int:
     """Clickstream: visits of a few events seconds-to-minutes apart, visits hours or days apart."""
     rng = rng_for(seed, "user_events_stream")
     n = scale.rows(60_000, minimum=200)
-    n_users, n_products = scale.rows(5_000), scale.rows(500, minimum=24)
+    # Visitors are the shop's customers: user_id is the CRM's customer_id (raw_customers).
+    n_users, n_products = scale.rows(9_000), scale.rows(500, minimum=24)
     visits = max(1, n // 8)
     visit_user = rng.integers(1, n_users + 1, size=visits)
     visit_start = PERIOD_START + rng.integers(0, PERIOD_DAYS * 86_400, size=visits).astype("timedelta64[s]")
@@ -67,7 +42,7 @@ def user_events_stream(out: Path, scale: Scale, seed: int) -> int:
     ])
     return write_parquet(out, {
         "event_id": ids("E", np.arange(1, n + 1), 8),
-        "user_id": ids("U", visit_user[visit_of_event], 5),
+        "user_id": ids("C", visit_user[visit_of_event], 6),
         "event_ts": event_ts.astype("datetime64[us]"),
         "event_type": event_type,
         "product_id": product,
@@ -78,9 +53,13 @@ def user_events_stream(out: Path, scale: Scale, seed: int) -> int:
 
 
 def training_data(out: Path, scale: Scale, seed: int) -> int:
-    """Churn training set: one row per customer, label drawn from a known logistic model."""
+    """Churn labels with the CRM's contract data: one row per customer, label drawn from a known logistic model.
+
+    The behavioural features (orders, sessions) are not here: the ML job derives them from what the
+    orders and analytics jobs publish.
+    """
     rng = rng_for(seed, "training_data")
-    n = scale.rows(20_000, minimum=200)
+    n = scale.rows(9_000, minimum=200)
     tenure = rng.integers(1, 72, size=n)
     spend = np.round(rng.gamma(4, 20, size=n), 2)
     tickets = rng.poisson(1.2, size=n)
@@ -100,27 +79,6 @@ def training_data(out: Path, scale: Scale, seed: int) -> int:
         "tenure_months": tenure, "monthly_spend": with_nulls(rng, spend, 0.01),
         "support_tickets": tickets, "num_products": products, "last_login_days": last_login,
         "contract_type": contract, "churned": churned,
-    }, schema)
-
-
-def feature_store(out: Path, scale: Scale, seed: int) -> int:
-    """Behavioural features per customer; about 5% of customers have none yet."""
-    rng = rng_for(seed, "feature_store")
-    n_customers = scale.rows(20_000, minimum=200)
-    entity = np.nonzero(rng.random(n_customers) > 0.05)[0] + 1
-    n = len(entity)
-    schema = pa.schema([
-        ("customer_id", pa.string()), ("avg_order_value", pa.float64()), ("orders_last_90d", pa.int32()),
-        ("days_since_last_order", pa.int32()), ("web_sessions_30d", pa.int32()),
-        ("feature_ts", pa.timestamp("us", tz="UTC")),
-    ])
-    return write_parquet(out, {
-        "customer_id": ids("C", entity, 6),
-        "avg_order_value": np.round(rng.gamma(3, 25, size=n), 2),
-        "orders_last_90d": rng.poisson(3, size=n),
-        "days_since_last_order": rng.integers(0, 120, size=n),
-        "web_sessions_30d": rng.poisson(6, size=n),
-        "feature_ts": timestamps(rng, n).astype("datetime64[us]"),
     }, schema)
 
 

@@ -35,25 +35,6 @@ def _people(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     }
 
 
-def customer_master(out: Path, scale: Scale, seed: int) -> int:
-    rng = rng_for(seed, "customer_master")
-    n = scale.rows(8_000)
-    people = _people(rng, n)
-    signup = timestamps(rng, n, days=3 * 365) - np.timedelta64(3 * 365, "D")
-    schema = pa.schema([
-        ("customer_id", pa.string()), ("first_name", pa.string()), ("last_name", pa.string()),
-        ("email", pa.string()), ("country", pa.string()), ("city", pa.string()), ("segment", pa.string()),
-        ("signup_date", pa.date32()), ("is_active", pa.bool_()),
-    ])
-    return write_parquet(out, {
-        "customer_id": ids("C", np.arange(1, n + 1), 6),
-        **people,
-        "segment": pick(rng, SEGMENTS, n, p=(0.7, 0.2, 0.1)),
-        "signup_date": dates(signup),
-        "is_active": rng.random(n) > 0.05,
-    }, schema)
-
-
 def raw_customers(out: Path, scale: Scale, seed: int) -> int:
     """CRM export: untrimmed mixed-case text, three date formats, duplicate keys, bad lines."""
     rng = rng_for(seed, "raw_customers")
@@ -94,6 +75,9 @@ def raw_customers(out: Path, scale: Scale, seed: int) -> int:
             dates(updated - rng.integers(30, 2_000, size=n).astype("timedelta64[D]")), dtype=object
         ).astype(str),
         "updated_at": iso(updated),
+        # The CRM's customer segment, in the same careless case as the rest of the export.
+        "segment": with_nulls(rng, np.array([v.lower() if m else v for v, m in zip(
+            pick(rng, SEGMENTS, n, p=(0.7, 0.2, 0.1)), messy_case)], dtype=object), 0.01),
     }
     malformed = [f"C{i:06d};broken;semicolon;export" for i in rng.integers(1, n, size=max(1, n // 200))]
     malformed += ['"C999999,unterminated quote,' for _ in range(max(1, n // 1000))]

@@ -108,23 +108,22 @@ def test_summarise_sessions(spark):
                        ignore_row_order=True, ignore_nullable=True)
 
 
-def test_clean_profiles_nulls_implausible_ages_and_bands_the_rest(spark):
-    profiles = spark.createDataFrame([
-        ("U1", date(2025, 1, 1), "us", 12, "female", True),
-        ("U2", date(2025, 2, 1), "DE", 13, None, False),
-        ("U3", date(2025, 3, 1), "fr", 110, "male", False),
-        ("U4", date(2025, 4, 1), "JP", 111, "male", True),
-        ("U5", date(2025, 5, 1), "se", None, "non-binary", False),
-    ], "user_id string, signup_date date, country string, age int, gender string, is_premium boolean")
+def test_user_profiles_come_from_processed_customers_with_implausible_ages_nulled(spark):
+    customers = spark.createDataFrame([
+        ("C000001", date(2025, 1, 1), "US", 12, "PREMIUM"),
+        ("C000002", date(2025, 2, 1), "DE", 13, "STANDARD"),
+        ("C000003", date(2025, 3, 1), "FR", 110, "ENTERPRISE"),
+        ("C000004", date(2025, 4, 1), "JP", 111, "PREMIUM"),
+        ("C000005", date(2025, 5, 1), "SE", None, "STANDARD"),
+    ], "customer_id string, signup_date date, country_code string, age int, segment string")
     expected = spark.createDataFrame([
-        ("U1", date(2025, 1, 1), "US", None, "unknown", "female", True),
-        ("U2", date(2025, 2, 1), "DE", 13, "13-17", "unspecified", False),
-        ("U3", date(2025, 3, 1), "FR", 110, "65+", "male", False),
-        ("U4", date(2025, 4, 1), "JP", None, "unknown", "male", True),
-        ("U5", date(2025, 5, 1), "SE", None, "unknown", "non-binary", False),
-    ], "user_id string, signup_date date, country string, age int, age_band string, gender string, "
-       "is_premium boolean")
-    assert_df_equality(profiles.transform(analytics.clean_profiles), expected,
+        ("C000001", date(2025, 1, 1), "US", None, "unknown", True),
+        ("C000002", date(2025, 2, 1), "DE", 13, "13-17", False),
+        ("C000003", date(2025, 3, 1), "FR", 110, "65+", False),
+        ("C000004", date(2025, 4, 1), "JP", None, "unknown", True),
+        ("C000005", date(2025, 5, 1), "SE", None, "unknown", False),
+    ], "user_id string, signup_date date, country string, age int, age_band string, is_premium boolean")
+    assert_df_equality(customers.transform(analytics.user_profiles), expected,
                        ignore_row_order=True, ignore_nullable=True)
 
 
@@ -136,19 +135,18 @@ def test_enrich_sessions_keeps_sessions_without_a_profile(spark):
        "session_duration_seconds long, event_count long, distinct_products long, purchase_count long, "
        "cart_add_count long, device string, converted boolean")
     profiles = spark.createDataFrame([
-        ("U1", date(2026, 1, 1), "US", 34, "25-34", "female", True),
-        ("U2", date(2026, 1, 5), "DE", 50, "45-54", "male", False),
-    ], "user_id string, signup_date date, country string, age int, age_band string, gender string, "
-       "is_premium boolean")
+        ("U1", date(2026, 1, 1), "US", 34, "25-34", True),
+        ("U2", date(2026, 1, 5), "DE", 50, "45-54", False),
+    ], "user_id string, signup_date date, country string, age int, age_band string, is_premium boolean")
     expected = spark.createDataFrame([
         ("U1", "s1", 1, ts("2026-01-10 23:50:00"), ts("2026-01-11 00:10:00"), date(2026, 1, 10), 1200, 4, 2, 1, 1,
-         "mobile", True, "US", 34, "25-34", "female", True, 9),
+         "mobile", True, "US", 34, "25-34", True, 9),
         ("U9", "s2", 1, ts("2026-01-12 08:00:00"), ts("2026-01-12 08:00:00"), date(2026, 1, 12), 0, 1, 0, 0, 0,
-         "desktop", False, None, None, "unknown", None, False, None),
+         "desktop", False, None, None, "unknown", False, None),
     ], "user_id string, session_id string, session_number int, session_start timestamp, session_end timestamp, "
        "session_date date, session_duration_seconds long, event_count long, distinct_products long, "
        "purchase_count long, cart_add_count long, device string, converted boolean, country string, age int, "
-       "age_band string, gender string, is_premium boolean, days_since_signup int")
+       "age_band string, is_premium boolean, days_since_signup int")
     assert_df_equality(sessions.transform(analytics.enrich_sessions, profiles), expected,
                        ignore_row_order=True, ignore_nullable=True)
 
@@ -222,7 +220,7 @@ EXPECTED_SCHEMAS = {
         ("session_start", "timestamp"), ("session_end", "timestamp"), ("session_date", "date"),
         ("session_duration_seconds", "bigint"), ("event_count", "bigint"), ("distinct_products", "bigint"),
         ("purchase_count", "bigint"), ("cart_add_count", "bigint"), ("device", "string"), ("converted", "boolean"),
-        ("country", "string"), ("age", "int"), ("age_band", "string"), ("gender", "string"),
+        ("country", "string"), ("age", "int"), ("age_band", "string"),
         ("is_premium", "boolean"), ("days_since_signup", "int"),
     ],
     "trending_content": [
@@ -243,7 +241,8 @@ KEYS = {
 
 
 @pytest.fixture(scope="module")
-def analytics_outputs(spark, sample_catalog):
+def analytics_outputs(spark, sample_catalog, run_upstream):
+    run_upstream("analytics")
     with JobRun("analytics", spark=spark, catalog=sample_catalog) as run:
         analytics.execute(run)
     assert run.exit_code == 0

@@ -236,7 +236,8 @@ def _output(spark, catalog, table):
     return read_table(spark, catalog.output(table))
 
 
-def test_execute_writes_one_audit_row_per_access(spark, sample_catalog):
+def test_execute_writes_one_audit_row_per_access(spark, sample_catalog, run_upstream):
+    run_upstream("compliance")
     with JobRun("compliance", spark=spark, catalog=sample_catalog) as run:
         job.execute(run)
     assert run.summary.status == "ok"
@@ -302,5 +303,8 @@ def test_execute_writes_one_audit_row_per_access(spark, sample_catalog):
     assert len(teams) == dashboard.count() == inventory.select("owner_team").distinct().count()
     assert sum(r["access_count"] for r in teams.values()) == n  # every sample access hits an inventoried column
     assert sum(r["violation_count"] for r in teams.values()) == audit.where("is_violation").count()
-    assert teams["payments"]["undocumented_tables"] == "account_master"
+    # documented lineage: what data quality measured (processed_transactions) and what the lake ingested
+    assert teams["payments"]["undocumented_tables"] == "account_master,exchange_rates"
+    assert teams["crm"]["undocumented_tables"] == "customer_master"
+    assert teams["data-platform"]["documented_lineage_edges"] == 5  # every lake source -> raw_data_lake
     assert teams["marketing"]["documented_lineage_edges"] == 0

@@ -26,6 +26,7 @@ STANDARD_SCHEMA = StructType([
     StructField("birth_date", DateType()),
     StructField("country_code", StringType()),
     StructField("city", StringType()),
+    StructField("segment", StringType()),
     StructField("signup_date", DateType()),
     StructField("updated_at", TimestampType()),
     StructField("raw_record", StringType()),
@@ -48,6 +49,7 @@ PROCESSED_SCHEMA = StructType([
     StructField("age", IntegerType()),
     StructField("country_code", StringType()),
     StructField("city", StringType()),
+    StructField("segment", StringType()),
     StructField("signup_date", DateType()),
     StructField("updated_at", TimestampType()),
 ])
@@ -66,39 +68,40 @@ def derived_row(customer_id, *, birth_text="2000-03-15", birth=date(2000, 3, 15)
                 age=26, raw="{}", email="ana.silva@example.com", phone="15551234567", first="Ana", last="Silva"):
     full_name = " ".join(p for p in (first, last) if p)
     domain = email.split("@")[1] if email else None
-    return (customer_id, first, last, email, phone, birth_text, birth, "GB", "London", date(2024, 1, 10),
+    return (customer_id, first, last, email, phone, birth_text, birth, "GB", "London", "STANDARD", date(2024, 1, 10),
             updated, raw, full_name, domain, age)
 
 
 def test_standardise_customers_cleans_text_and_parses_every_date_format(spark):
     raw = spark.createDataFrame([
         ("  c000001 ", "  ANA ", "silva  ", "ANA.SILVA@EXAMPLE.COM ", "+1 (555) 123-4567", "2000-03-15",
-         " gb", "london", "2024-01-10", "2026-03-15 10:00:00"),
-        ("C000002", "Lars", "Jensen", None, None, "16/03/2000", "SE", "Malmo", "2023-05-01", "2026-03-15 10:00:00"),
-        ("C000003", "mary  ann", "o'neil", "M@X.TEST", "   ", "2000/03/17", "de", "new york", "bad", "2026-03-15"),
-        ("C000004", "Kim", "Lee", "k@x.test", "555", "31-12-1999", "US", "Austin", "2024-02-29", "2026-03-15 10:00:00"),
+         " gb", "london", "2024-01-10", "2026-03-15 10:00:00", " premium "),
+        ("C000002", "Lars", "Jensen", None, None, "16/03/2000", "SE", "Malmo", "2023-05-01", "2026-03-15 10:00:00", None),
+        ("C000003", "mary  ann", "o'neil", "M@X.TEST", "   ", "2000/03/17", "de", "new york", "bad", "2026-03-15", "standard"),
+        ("C000004", "Kim", "Lee", "k@x.test", "555", "31-12-1999", "US", "Austin", "2024-02-29", "2026-03-15 10:00:00", "ENTERPRISE"),
     ], customers.RAW_CUSTOMERS_SCHEMA)
 
     expected = spark.createDataFrame([
         ("C000001", "Ana", "Silva", "ana.silva@example.com", "15551234567", "2000-03-15", date(2000, 3, 15),
-         "GB", "London", date(2024, 1, 10), utc(2026, 3, 15, 10),
+         "GB", "London", "PREMIUM", date(2024, 1, 10), utc(2026, 3, 15, 10),
          '{"customer_id":"  c000001 ","first_name":"  ANA ","last_name":"silva  ",'
          '"email":"ANA.SILVA@EXAMPLE.COM ","phone":"+1 (555) 123-4567","birth_date":"2000-03-15",'
-         '"country":" gb","city":"london","signup_date":"2024-01-10","updated_at":"2026-03-15 10:00:00"}'),
+         '"country":" gb","city":"london","signup_date":"2024-01-10","updated_at":"2026-03-15 10:00:00",'
+         '"segment":" premium "}'),
         ("C000002", "Lars", "Jensen", None, None, "16/03/2000", date(2000, 3, 16),
-         "SE", "Malmo", date(2023, 5, 1), utc(2026, 3, 15, 10),
+         "SE", "Malmo", "STANDARD", date(2023, 5, 1), utc(2026, 3, 15, 10),
          '{"customer_id":"C000002","first_name":"Lars","last_name":"Jensen","birth_date":"16/03/2000",'
          '"country":"SE","city":"Malmo","signup_date":"2023-05-01","updated_at":"2026-03-15 10:00:00"}'),
         ("C000003", "Mary Ann", "O'neil", "m@x.test", None, "2000/03/17", date(2000, 3, 17),
-         "DE", "New York", None, None,
+         "DE", "New York", "STANDARD", None, None,
          '{"customer_id":"C000003","first_name":"mary  ann","last_name":"o\'neil","email":"M@X.TEST",'
          '"phone":"   ","birth_date":"2000/03/17","country":"de","city":"new york","signup_date":"bad",'
-         '"updated_at":"2026-03-15"}'),
+         '"updated_at":"2026-03-15","segment":"standard"}'),
         ("C000004", "Kim", "Lee", "k@x.test", "555", "31-12-1999", None,
-         "US", "Austin", date(2024, 2, 29), utc(2026, 3, 15, 10),
+         "US", "Austin", "ENTERPRISE", date(2024, 2, 29), utc(2026, 3, 15, 10),
          '{"customer_id":"C000004","first_name":"Kim","last_name":"Lee","email":"k@x.test","phone":"555",'
          '"birth_date":"31-12-1999","country":"US","city":"Austin","signup_date":"2024-02-29",'
-         '"updated_at":"2026-03-15 10:00:00"}'),
+         '"updated_at":"2026-03-15 10:00:00","segment":"ENTERPRISE"}'),
     ], STANDARD_SCHEMA)
 
     assert_df_equality(customers.standardise_customers(raw), expected, ignore_row_order=True, ignore_nullable=True)
@@ -106,24 +109,24 @@ def test_standardise_customers_cleans_text_and_parses_every_date_format(spark):
 
 def test_add_derived_fields_computes_age_as_of_the_update_date(spark):
     standard = spark.createDataFrame([
-        ("C1", "Ana", "Silva", "ana@example.com", None, "t", date(2000, 3, 15), "GB", "London",
+        ("C1", "Ana", "Silva", "ana@example.com", None, "t", date(2000, 3, 15), "GB", "London", "STANDARD",
          date(2024, 1, 10), utc(2026, 3, 15, 23, 59), "r1"),
-        ("C2", "Ana", None, "ana@mail.test", None, "t", date(2000, 3, 16), "GB", "London",
+        ("C2", "Ana", None, "ana@mail.test", None, "t", date(2000, 3, 16), "GB", "London", "STANDARD",
          date(2024, 1, 10), utc(2026, 3, 15, 0, 0), "r2"),
-        ("C3", "Ana", "Silva", None, None, "t", date(2031, 2, 1), "GB", "London",
+        ("C3", "Ana", "Silva", None, None, "t", date(2031, 2, 1), "GB", "London", "STANDARD",
          date(2024, 1, 10), utc(2026, 1, 3), "r3"),
-        ("C4", "Ana", "Silva", "a@corp.example.org", None, "t", None, "GB", "London",
+        ("C4", "Ana", "Silva", "a@corp.example.org", None, "t", None, "GB", "London", "STANDARD",
          date(2024, 1, 10), utc(2026, 1, 3), "r4"),
     ], STANDARD_SCHEMA)
 
     expected = spark.createDataFrame([
-        ("C1", "Ana", "Silva", "ana@example.com", None, "t", date(2000, 3, 15), "GB", "London",
+        ("C1", "Ana", "Silva", "ana@example.com", None, "t", date(2000, 3, 15), "GB", "London", "STANDARD",
          date(2024, 1, 10), utc(2026, 3, 15, 23, 59), "r1", "Ana Silva", "example.com", 26),
-        ("C2", "Ana", None, "ana@mail.test", None, "t", date(2000, 3, 16), "GB", "London",
+        ("C2", "Ana", None, "ana@mail.test", None, "t", date(2000, 3, 16), "GB", "London", "STANDARD",
          date(2024, 1, 10), utc(2026, 3, 15, 0, 0), "r2", "Ana", "mail.test", 25),
-        ("C3", "Ana", "Silva", None, None, "t", date(2031, 2, 1), "GB", "London",
+        ("C3", "Ana", "Silva", None, None, "t", date(2031, 2, 1), "GB", "London", "STANDARD",
          date(2024, 1, 10), utc(2026, 1, 3), "r3", "Ana Silva", None, -6),
-        ("C4", "Ana", "Silva", "a@corp.example.org", None, "t", None, "GB", "London",
+        ("C4", "Ana", "Silva", "a@corp.example.org", None, "t", None, "GB", "London", "STANDARD",
          date(2024, 1, 10), utc(2026, 1, 3), "r4", "Ana Silva", "corp.example.org", None),
     ], DERIVED_SCHEMA)
 
@@ -183,11 +186,11 @@ def test_protect_pii_replaces_email_and_phone_by_hashes(spark):
 
     expected = spark.createDataFrame([
         ("C1", "Ana", "Silva", "Ana Silva", ANA_EMAIL_SHA, "example.com", ANA_PHONE_SHA, date(2000, 3, 15), 26,
-         "GB", "London", date(2024, 1, 10), utc(2026, 3, 15, 10)),
+         "GB", "London", "STANDARD", date(2024, 1, 10), utc(2026, 3, 15, 10)),
         ("C2", "Lars", "Jensen", "Lars Jensen", LARS_EMAIL_SHA, "mail.test", None, date(2000, 3, 15), 26,
-         "GB", "London", date(2024, 1, 10), utc(2026, 3, 15, 10)),
+         "GB", "London", "STANDARD", date(2024, 1, 10), utc(2026, 3, 15, 10)),
         ("C3", "Ana", "Silva", "Ana Silva", None, None, None, date(2000, 3, 15), 26,
-         "GB", "London", date(2024, 1, 10), utc(2026, 3, 15, 10)),
+         "GB", "London", "STANDARD", date(2024, 1, 10), utc(2026, 3, 15, 10)),
     ], PROCESSED_SCHEMA)
 
     assert_df_equality(customers.protect_pii(rows), expected, ignore_row_order=True, ignore_nullable=True)
@@ -195,15 +198,15 @@ def test_protect_pii_replaces_email_and_phone_by_hashes(spark):
 
 def test_merge_into_customer_master_inserts_new_and_updates_newer_records(spark, tmp_path):
     assert delta_available(spark), DELTA_MISSING
-    master = TableSpec("customer_master_delta", str(tmp_path / "master"), "delta")
+    master = TableSpec("customer_master", str(tmp_path / "master"), "delta")
     first = spark.createDataFrame([
-        ("C1", "Ana", "Silva", "Ana Silva", None, None, None, None, 30, "GB", "London", None, utc(2026, 1, 1)),
-        ("C2", "Lars", "Jensen", "Lars Jensen", None, None, None, None, 40, "SE", "Malmo", None, utc(2026, 1, 1)),
+        ("C1", "Ana", "Silva", "Ana Silva", None, None, None, None, 30, "GB", "London", "STANDARD", None, utc(2026, 1, 1)),
+        ("C2", "Lars", "Jensen", "Lars Jensen", None, None, None, None, 40, "SE", "Malmo", "STANDARD", None, utc(2026, 1, 1)),
     ], PROCESSED_SCHEMA)
     second = spark.createDataFrame([
-        ("C1", "Ana", "Silva", "Ana Silva", None, None, None, None, 31, "GB", "Leeds", None, utc(2026, 2, 1)),
-        ("C2", "Lars", "Jensen", "Lars Jensen", None, None, None, None, 39, "SE", "Lund", None, utc(2025, 12, 1)),
-        ("C3", "Kim", "Lee", "Kim Lee", None, None, None, None, 22, "US", "Austin", None, utc(2026, 2, 1)),
+        ("C1", "Ana", "Silva", "Ana Silva", None, None, None, None, 31, "GB", "Leeds", "STANDARD", None, utc(2026, 2, 1)),
+        ("C2", "Lars", "Jensen", "Lars Jensen", None, None, None, None, 39, "SE", "Lund", "STANDARD", None, utc(2025, 12, 1)),
+        ("C3", "Kim", "Lee", "Kim Lee", None, None, None, None, 22, "US", "Austin", "STANDARD", None, utc(2026, 2, 1)),
     ], PROCESSED_SCHEMA)
 
     customers.merge_into_customer_master(spark, first, master)
@@ -228,6 +231,12 @@ def test_execute_writes_unique_customers_and_reconciles_with_rejects(spark, samp
     assert output.select("customer_id").distinct().count() == output.count()
     assert output.where(F.col("age").isNull() | ~F.col("age").between(0, 120)).count() == 0
     assert output.where(F.col("email_hash").rlike("^[0-9a-f]{64}$")).count() > 0
+    assert output.where(~F.col("segment").isin("STANDARD", "PREMIUM", "ENTERPRISE")).count() == 0
+
+    # the customer master the downstream jobs read: one row per processed customer, no clear-text contact data
+    master = spark.read.parquet(sample_catalog.output("customer_master").path)
+    assert tuple(master.columns) == customers.MASTER_COLUMNS
+    assert master.count() == output.count() == master.select("customer_id").distinct().count()
 
     rejects = spark.read.parquet(sample_catalog.rejects("raw_customers").path)
     raw_lines = len(Path(sample_catalog.input("raw_customers").path).read_text().splitlines()) - 1  # header

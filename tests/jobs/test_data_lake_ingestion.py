@@ -292,7 +292,8 @@ def _read_output(spark, catalog, table):
     return read_table(spark, catalog.output(table))
 
 
-def test_execute_writes_reconciled_outputs(spark, sample_catalog):
+def test_execute_writes_reconciled_outputs(spark, sample_catalog, run_upstream):
+    run_upstream("data_lake_ingestion")
     with JobRun("data_lake_ingestion", spark=spark, catalog=sample_catalog) as run:
         job.execute(run)
     assert run.summary.status == "ok"

@@ -191,7 +191,8 @@ def _types(df) -> dict[str, str]:
     return {f.name: f.dataType.simpleString() for f in df.schema.fields}
 
 
-def test_execute_measures_every_input(spark, sample_catalog):
+def test_execute_measures_every_input(spark, sample_catalog, run_upstream):
+    run_upstream("data_quality")
     with JobRun("data_quality", spark=spark, catalog=sample_catalog) as run:
         dq.execute(run)
     assert run.summary.status == "ok"
@@ -201,7 +202,8 @@ def test_execute_measures_every_input(spark, sample_catalog):
 
     assert _types(report) == {f.name: f.dataType.simpleString() for f in REPORT_SCHEMA.fields}
     assert _types(tables) == {
-        "table_name": "string", "source_format": "string", "source_path": "string", "total_records": "bigint",
+        "table_name": "string", "produced_by_job": "string", "source_format": "string", "source_path": "string",
+        "total_records": "bigint",
         "row_count": "bigint", "malformed_rows": "bigint", "malformed_rate": "double", "column_count": "bigint",
         "key_column": "string", "duplicate_key_count": "bigint", "duplicate_key_rate": "double",
         "required_null_cells": "bigint", "violation_cells": "bigint", "quality_score": "double",
@@ -211,16 +213,23 @@ def test_execute_measures_every_input(spark, sample_catalog):
         "observed_rate": "double", "threshold": "double", "affected_rows": "bigint", "severity": "string",
         "message": "string",
     }
-    assert report.count() == 29 == report.select("table_name", "column_name").distinct().count()
+    # 11 + 10 + 9 checked columns of the raw feeds, 7 + 6 + 4 of what the upstream jobs published
+    assert report.count() == 47 == report.select("table_name", "column_name").distinct().count()
     assert alerts.select("alert_id").distinct().count() == alerts.count() > 0
 
     summary = {r.table_name: r for r in tables.collect()}
-    assert set(summary) == {"raw_customers", "raw_orders", "raw_transactions"}
+    raw_feeds = {"raw_customers", "raw_orders", "raw_transactions"}
+    published = {"processed_customers": "customers", "enriched_orders": "orders", "processed_transactions": "financial"}
+    assert set(summary) == raw_feeds | set(published)
     for table, row in summary.items():
         # Every line read is either a profiled row or a counted malformed line.
         assert row.total_records == run.summary.rows_in[table] == row.row_count + row.malformed_rows
-        assert row.malformed_rows > 0 and 0 < row.quality_score < 100
-    assert {r.column_count for r in summary.values()} == {10, 9}
+        assert row.produced_by_job == published.get(table)
+        if table in raw_feeds:
+            assert row.malformed_rows > 0 and 0 < row.quality_score < 100
+        else:  # what the pipeline publishes is clean, keyed once per row, and keeps its own rules
+            assert row.malformed_rows == 0 and row.duplicate_key_count == 0 and row.violation_cells == 0
+    assert sorted(r.column_count for r in summary.values()) == [4, 6, 7, 9, 10, 11]
     assert summary["raw_transactions"].duplicate_key_count == 0
     assert summary["raw_customers"].duplicate_key_count > 0
 

@@ -76,19 +76,23 @@ def test_validate_transactions_rejects_bad_rows_with_the_first_failing_reason(sp
     assert_df_equality(rejected, expected_rejects, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_attach_accounts_inner_joins_and_rejects_unknown_accounts(spark):
+def test_attach_accounts_inner_joins_adds_the_holder_from_the_customer_master_and_rejects_unknown_accounts(spark):
     rows = [raw_row("T1", "A1", "2026-01-05 10:00:00", 10.0), raw_row("T2", "A9", "2026-01-05 11:00:00", 2.0),
             raw_row("T3", "A2", "2026-01-05 12:00:00", 3.0, currency="GBP")]
     accounts = spark.createDataFrame([
         ("A1", "C000001", "CHECKING", "EUR", date(2021, 1, 1), "ACTIVE", None, "LOW"),
         ("A2", "C000002", "CREDIT", "USD", date(2022, 1, 1), "FROZEN", 500.0, "HIGH"),
     ], ACCOUNTS_SCHEMA)
-    joined, rejected = financial.attach_accounts(spark.createDataFrame(rows, RAW), accounts)
+    # C000002 is not in the master: the transaction is kept, without the holder's segment and country
+    master = spark.createDataFrame([("C000001", "PREMIUM", "DE"), ("C000003", "STANDARD", "FR")],
+                                   "customer_id string, segment string, country_code string")
+    joined, rejected = financial.attach_accounts(spark.createDataFrame(rows, RAW), accounts, master)
     extra = [StructField(n, StringType()) for n in
-             ("customer_id", "account_type", "account_currency", "account_status", "risk_rating")]
+             ("customer_id", "customer_segment", "customer_country", "account_type", "account_currency",
+              "account_status", "risk_rating")]
     expected = spark.createDataFrame([
-        rows[0] + ("C000001", "CHECKING", "EUR", "ACTIVE", "LOW"),
-        rows[2] + ("C000002", "CREDIT", "USD", "FROZEN", "HIGH"),
+        rows[0] + ("C000001", "PREMIUM", "DE", "CHECKING", "EUR", "ACTIVE", "LOW"),
+        rows[2] + ("C000002", None, None, "CREDIT", "USD", "FROZEN", "HIGH"),
     ], StructType(RAW.fields + extra))
     assert_df_equality(joined, expected, ignore_row_order=True, ignore_nullable=True)
     assert_df_equality(rejected, spark.createDataFrame(
@@ -129,10 +133,11 @@ def test_convert_currency_uses_the_rate_of_the_day_and_rejects_missing_rates(spa
 
 def test_derive_transaction_fields_signs_amounts_by_type(spark):
     extra = [StructField(n, StringType()) for n in
-             ("customer_id", "account_type", "account_currency", "account_status", "risk_rating")]
+             ("customer_id", "customer_segment", "customer_country", "account_type", "account_currency",
+              "account_status", "risk_rating")]
     schema = StructType(RAW.fields + extra + [StructField("exchange_rate", DoubleType()),
                                               StructField("amount_reporting", DoubleType())])
-    account = ("C000001", "CHECKING", "EUR", "ACTIVE", "LOW")
+    account = ("C000001", "PREMIUM", "DE", "CHECKING", "EUR", "ACTIVE", "LOW")
     rows = [
         ("T1", "A1", ts("2026-01-05 10:30:00"), 10.0, "EUR", "credit", " SkyAir ", "Travel ", "online") + account + (1.25, 12.5),
         ("T2", "A1", ts("2026-01-06 23:10:00"), 4.0, "usd", "FEE", "PowerCo", "utilities", "ATM") + account + (1.0, 4.0),
@@ -140,7 +145,7 @@ def test_derive_transaction_fields_signs_amounts_by_type(spark):
     ]
     out = financial.derive_transaction_fields(spark.createDataFrame(rows, schema), reporting_currency="USD")
     fingerprint = hashlib.sha256(b"A1|C000001").hexdigest()
-    head = ("A1", "C000001", fingerprint, "CHECKING", "ACTIVE", "LOW")
+    head = ("A1", "C000001", fingerprint, "PREMIUM", "DE", "CHECKING", "ACTIVE", "LOW")
     expected = [
         ("T1", *head, ts("2026-01-05 10:30:00"), date(2026, 1, 5), 10, "Mon", "CREDIT", "IN", "SkyAir", "travel",
          "ONLINE", "EUR", 10.0, False, 1.25, "USD", 12.5, 12.5),
@@ -149,12 +154,12 @@ def test_derive_transaction_fields_signs_amounts_by_type(spark):
         ("T3", *head, ts("2026-01-07 00:00:00"), date(2026, 1, 7), 0, "Wed", "TRANSFER", "OUT", "RailNow", "travel",
          "POS", "EUR", 2.0, False, 1.25, "USD", 2.5, -2.5),
     ]
-    names = ["transaction_id", "account_id", "customer_id", "account_fingerprint", "account_type", "account_status",
-             "risk_rating", "transaction_ts", "transaction_date", "transaction_hour", "day_of_week",
+    names = ["transaction_id", "account_id", "customer_id", "account_fingerprint", "customer_segment",
+             "customer_country", "account_type", "account_status", "risk_rating", "transaction_ts", "transaction_date", "transaction_hour", "day_of_week",
              "transaction_type", "direction", "merchant", "merchant_category", "channel", "original_currency",
              "original_amount", "is_foreign_currency", "exchange_rate", "reporting_currency", "amount_reporting",
              "signed_amount_reporting"]
-    types = [StringType()] * 7 + [TimestampType(), DateType(), IntegerType()] + [StringType()] * 7 + [
+    types = [StringType()] * 9 + [TimestampType(), DateType(), IntegerType()] + [StringType()] * 7 + [
         DoubleType(), BooleanType(), DoubleType(), StringType(), DoubleType(), DoubleType()]
     expected_schema = StructType([StructField(n, t) for n, t in zip(names, types)])
     assert_df_equality(out, spark.createDataFrame(expected, expected_schema), ignore_row_order=True,
@@ -164,6 +169,7 @@ def test_derive_transaction_fields_signs_amounts_by_type(spark):
 def test_summarise_daily_totals_per_account_and_day(spark):
     schema = StructType([
         StructField("account_id", StringType()), StructField("customer_id", StringType()),
+        StructField("customer_country", StringType()),
         StructField("transaction_date", DateType()), StructField("reporting_currency", StringType()),
         StructField("transaction_ts", TimestampType()), StructField("direction", StringType()),
         StructField("merchant", StringType()), StructField("amount_reporting", DoubleType()),
@@ -171,15 +177,16 @@ def test_summarise_daily_totals_per_account_and_day(spark):
     ])
     d1, d2 = date(2026, 1, 5), date(2026, 1, 6)
     rows = [
-        ("A1", "C1", d1, "USD", ts("2026-01-05 09:00:00"), "OUT", "SkyAir", 10.5, -10.5, False),
-        ("A1", "C1", d1, "USD", ts("2026-01-05 12:00:00"), "IN", "PowerCo", 100.0, 100.0, True),
-        ("A1", "C1", d1, "USD", ts("2026-01-05 18:00:00"), "OUT", "SkyAir", 4.25, -4.25, False),
-        ("A1", "C1", d2, "USD", ts("2026-01-06 08:00:00"), "OUT", "RailNow", 7.0, -7.0, True),
-        ("A2", "C2", d1, "USD", ts("2026-01-05 10:00:00"), "IN", "PowerCo", 20.0, 20.0, False),
+        ("A1", "C1", "DE", d1, "USD", ts("2026-01-05 09:00:00"), "OUT", "SkyAir", 10.5, -10.5, False),
+        ("A1", "C1", "DE", d1, "USD", ts("2026-01-05 12:00:00"), "IN", "PowerCo", 100.0, 100.0, True),
+        ("A1", "C1", "DE", d1, "USD", ts("2026-01-05 18:00:00"), "OUT", "SkyAir", 4.25, -4.25, False),
+        ("A1", "C1", "DE", d2, "USD", ts("2026-01-06 08:00:00"), "OUT", "RailNow", 7.0, -7.0, True),
+        ("A2", "C2", None, d1, "USD", ts("2026-01-05 10:00:00"), "IN", "PowerCo", 20.0, 20.0, False),
     ]
     out = financial.summarise_daily(spark.createDataFrame(rows, schema))
     expected_schema = StructType([
         StructField("account_id", StringType()), StructField("customer_id", StringType()),
+        StructField("customer_country", StringType()),
         StructField("transaction_date", DateType()), StructField("reporting_currency", StringType()),
         StructField("transaction_count", LongType()), StructField("debit_total", DoubleType()),
         StructField("credit_total", DoubleType()), StructField("net_amount", DoubleType()),
@@ -188,9 +195,9 @@ def test_summarise_daily_totals_per_account_and_day(spark):
         StructField("last_transaction_ts", TimestampType()),
     ])
     expected = spark.createDataFrame([
-        ("A1", "C1", d1, "USD", 3, 14.75, 100.0, 85.25, 100.0, 2, 1, ts("2026-01-05 09:00:00"), ts("2026-01-05 18:00:00")),
-        ("A1", "C1", d2, "USD", 1, 7.0, 0.0, -7.0, 7.0, 1, 1, ts("2026-01-06 08:00:00"), ts("2026-01-06 08:00:00")),
-        ("A2", "C2", d1, "USD", 1, 0.0, 20.0, 20.0, 20.0, 1, 0, ts("2026-01-05 10:00:00"), ts("2026-01-05 10:00:00")),
+        ("A1", "C1", "DE", d1, "USD", 3, 14.75, 100.0, 85.25, 100.0, 2, 1, ts("2026-01-05 09:00:00"), ts("2026-01-05 18:00:00")),
+        ("A1", "C1", "DE", d2, "USD", 1, 7.0, 0.0, -7.0, 7.0, 1, 1, ts("2026-01-06 08:00:00"), ts("2026-01-06 08:00:00")),
+        ("A2", "C2", None, d1, "USD", 1, 0.0, 20.0, 20.0, 20.0, 1, 0, ts("2026-01-05 10:00:00"), ts("2026-01-05 10:00:00")),
     ], expected_schema)
     assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
 
@@ -235,7 +242,8 @@ def _types(df) -> dict[str, str]:
     return {f.name: f.dataType.simpleString() for f in df.schema.fields}
 
 
-def test_execute_writes_reconciled_outputs(spark, sample_catalog):
+def test_execute_writes_reconciled_outputs(spark, sample_catalog, run_upstream):
+    run_upstream("financial")
     with JobRun("financial", spark=spark, catalog=sample_catalog) as run:
         financial.execute(run)
     assert run.summary.status == "ok"
@@ -245,7 +253,8 @@ def test_execute_writes_reconciled_outputs(spark, sample_catalog):
 
     assert _types(processed) == {
         "transaction_id": "string", "account_id": "string", "customer_id": "string",
-        "account_fingerprint": "string", "account_type": "string", "account_status": "string",
+        "account_fingerprint": "string", "customer_segment": "string", "customer_country": "string",
+        "account_type": "string", "account_status": "string",
         "risk_rating": "string", "transaction_ts": "timestamp", "transaction_date": "date",
         "transaction_hour": "int", "day_of_week": "string", "transaction_type": "string", "direction": "string",
         "merchant": "string", "merchant_category": "string", "channel": "string", "original_currency": "string",
@@ -253,8 +262,8 @@ def test_execute_writes_reconciled_outputs(spark, sample_catalog):
         "reporting_currency": "string", "amount_reporting": "double", "signed_amount_reporting": "double",
     }
     assert _types(daily) == {
-        "account_id": "string", "customer_id": "string", "transaction_date": "date", "reporting_currency": "string",
-        "transaction_count": "bigint", "debit_total": "double", "credit_total": "double", "net_amount": "double",
+        "account_id": "string", "customer_id": "string", "customer_country": "string", "transaction_date": "date",
+        "reporting_currency": "string", "transaction_count": "bigint", "debit_total": "double", "credit_total": "double", "net_amount": "double",
         "max_amount": "double", "distinct_merchants": "bigint", "foreign_currency_count": "bigint",
         "first_transaction_ts": "timestamp", "last_transaction_ts": "timestamp",
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import date, timezone
 
 import pytest
 from chispa import assert_df_equality
@@ -86,21 +86,27 @@ def test_validate_training_rows(spark):
     assert_df_equality(rejected, expected_rejected, ignore_row_order=True, ignore_nullable=True)
 
 
-FEATURE_DDL = "customer_id string, orders_last_90d int, feature_ts timestamp"
+FEATURE_DDL = "customer_id string, orders_last_90d int"
 
 
-def test_latest_features_keeps_the_newest_snapshot(spark):
-    features = spark.createDataFrame([
-        ("C1", 3, datetime(2026, 1, 1, tzinfo=UTC)),
-        ("C1", 5, datetime(2026, 2, 1, tzinfo=UTC)),
-        ("C2", 1, datetime(2026, 1, 15, tzinfo=UTC)),
-    ], FEATURE_DDL)
+def test_behavioural_features_are_derived_from_order_summary_and_sessions(spark):
+    summary = spark.createDataFrame([
+        # C1: 3 orders 100 days before the newest order day, 1 order on it
+        ("C1", date(2026, 1, 1), 3, 90.0), ("C1", date(2026, 4, 11), 1, 10.0),
+        ("C2", date(2026, 3, 1), 2, 50.0),
+    ], "customer_id string, order_date date, order_count long, total_net_amount double")
+    sessions = spark.createDataFrame([
+        ("C1", "s1", date(2026, 3, 1)),   # more than 30 days before the newest session day
+        ("C1", "s2", date(2026, 3, 20)), ("C3", "s3", date(2026, 3, 31)),
+    ], "user_id string, session_id string, session_date date")
+    actual = ml_pipeline.behavioural_features(summary, sessions)
     expected = spark.createDataFrame([
-        ("C1", 5, datetime(2026, 2, 1, tzinfo=UTC)),
-        ("C2", 1, datetime(2026, 1, 15, tzinfo=UTC)),
-    ], FEATURE_DDL)
-    assert_df_equality(features.transform(ml_pipeline.latest_features), expected,
-                       ignore_row_order=True, ignore_nullable=True)
+        ("C1", 25.0, 1, 0, 1),     # (90 + 10) / 4 orders; only the last day is within 90 days
+        ("C2", 25.0, 2, 41, 0),    # no session: 0 sessions
+        ("C3", None, 0, None, 1),  # sessions but no orders: the order features are unknown
+    ], "customer_id string, avg_order_value double, orders_last_90d int, days_since_last_order int, "
+       "web_sessions_30d int")
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_join_features_left_joins_and_casts(spark):
@@ -109,10 +115,7 @@ def test_join_features_left_joins_and_casts(spark):
         ("C2", 20, 50.0, 0, 1, 3, "annual", 0),
         ("C3", 30, 60.0, 2, 1, 9, "two_year", 0),
     ], TRAINING_DDL)
-    features = spark.createDataFrame([
-        ("C1", 4, datetime(2026, 1, 1, tzinfo=UTC)),
-        ("C3", None, datetime(2026, 1, 2, tzinfo=UTC)),
-    ], FEATURE_DDL)
+    features = spark.createDataFrame([("C1", 4), ("C3", None)], FEATURE_DDL)
     actual = training.transform(ml_pipeline.join_features, features, label_col="churned",
                                 numeric_features=("tenure_months", "monthly_spend", "orders_last_90d"),
                                 categorical_features=("contract_type",))
@@ -121,7 +124,7 @@ def test_join_features_left_joins_and_casts(spark):
         ("C2", 0.0, 20.0, 50.0, None, "annual", False),
         ("C3", 0.0, 30.0, 60.0, None, "two_year", True),
     ], "customer_id string, label double, tenure_months double, monthly_spend double, orders_last_90d double, "
-       "contract_type string, has_feature_snapshot boolean")
+       "contract_type string, has_behaviour_features boolean")
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
@@ -168,7 +171,7 @@ def test_prediction_rows(spark):
     ], StructType([
         StructField("customer_id", StringType()), StructField("label", DoubleType()),
         StructField("prediction", DoubleType()), StructField("probability", VectorUDT()),
-        StructField("split", StringType()), StructField("has_feature_snapshot", BooleanType()),
+        StructField("split", StringType()), StructField("has_behaviour_features", BooleanType()),
         StructField("tenure_months", DoubleType()),
     ]))
     expected = spark.createDataFrame([
@@ -176,7 +179,7 @@ def test_prediction_rows(spark):
         ("C2", 0, 1, 0.555556, "test", False, "churn", "1.0"),
         ("C3", 0, 0, 0.1, "test", True, "churn", "1.0"),
     ], "customer_id string, label int, prediction int, churn_probability double, split string, "
-       "has_feature_snapshot boolean, model_name string, model_version string")
+       "has_behaviour_features boolean, model_name string, model_version string")
     actual = scored.transform(ml_pipeline.prediction_rows, model_name="churn", model_version="1.0")
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
@@ -221,7 +224,7 @@ def test_rank_features(spark):
 EXPECTED_SCHEMAS = {
     "model_predictions": [
         ("customer_id", "string"), ("label", "int"), ("prediction", "int"), ("churn_probability", "double"),
-        ("split", "string"), ("has_feature_snapshot", "boolean"), ("model_name", "string"),
+        ("split", "string"), ("has_behaviour_features", "boolean"), ("model_name", "string"),
         ("model_version", "string"),
     ],
     "model_metrics": [
@@ -239,7 +242,8 @@ KEYS = {"model_predictions": ["customer_id"], "model_metrics": ["metric", "split
 
 
 @pytest.fixture(scope="module")
-def ml_outputs(spark, sample_catalog):
+def ml_outputs(spark, sample_catalog, run_upstream):
+    run_upstream("ml_pipeline")
     with JobRun("ml_pipeline", spark=spark, catalog=sample_catalog) as run:
         ml_pipeline.execute(run)
     assert run.exit_code == 0
@@ -262,7 +266,7 @@ def test_job_every_training_row_is_predicted_or_rejected(spark, sample_catalog, 
     assert ml_outputs["model_predictions"].where("split = 'test'").count() > 0
 
 
-def test_job_model_beats_min_auc_and_is_saved(sample_catalog, ml_outputs):
+def test_job_model_beats_min_auc_and_is_saved_with_its_card(spark, sample_catalog, ml_outputs):
     metrics = {(r.metric, r.split): r.value for r in ml_outputs["model_metrics"].collect()}
     min_auc = ml_pipeline.job_settings("ml")["min_auc"]
     assert metrics[("auc", "test")] > min_auc + 0.1
@@ -271,6 +275,11 @@ def test_job_model_beats_min_auc_and_is_saved(sample_catalog, ml_outputs):
     assert 0.5 < metrics[("accuracy", "test")] <= 1.0
     model = PipelineModel.load(sample_catalog.output("trained_model").path)
     assert type(model.stages[-1]).__name__ == "LogisticRegressionModel"
+    # stage uids name the saved folders and the fitting's Spark jobs: stable, not random
+    assert [stage.uid for stage in model.stages][:2] == ["churn_classifier_imputer", "churn_classifier_stringindexer"]
+    [card] = spark.read.parquet(f"{sample_catalog.output('trained_model').path}/model_card").collect()
+    assert (card.model_name, card.algorithm, card.training_rows) == (
+        "churn_classifier", "logistic_regression", int(metrics[("row_count", "train")]))
     assert predictions.where("churn_probability < 0 OR churn_probability > 1").count() == 0
 
 

@@ -42,21 +42,21 @@ EXPECTED = {
             # min_by(coalesce(device, 'unknown'), event_ts)
             "device": {(EVENTS, "device"): {AGG, I("CONDITIONAL")}, (EVENTS, "event_ts"): {AGG}},
             "converted": BY_TYPE,
-            "country": {("user_profiles", "country"): {TR}},
+            # the profile is built from the customers job's processed_customers (user_id = customer_id)
+            "country": {("processed_customers", "country_code"): {ID}},
             # when(age between 13 and 110, age): a branch's value is a TRANSFORMATION, a bare column too
-            "age": {("user_profiles", "age"): {TR, I("CONDITIONAL")}},
-            "age_band": {("user_profiles", "age"): {I("CONDITIONAL")}},
-            # coalesce(gender, 'unspecified'), coalesce(is_premium, false)
-            "gender": {("user_profiles", "gender"): {TR, I("CONDITIONAL")}},
-            "is_premium": {("user_profiles", "is_premium"): {TR, I("CONDITIONAL")}},
-            "days_since_signup": {(EVENTS, "event_ts"): {AGG}, ("user_profiles", "signup_date"): {TR}},
+            "age": {("processed_customers", "age"): {TR, I("CONDITIONAL")}},
+            "age_band": {("processed_customers", "age"): {I("CONDITIONAL")}},
+            # coalesce(segment = 'PREMIUM', false)
+            "is_premium": {("processed_customers", "segment"): {TR, I("CONDITIONAL")}},
+            "days_since_signup": {(EVENTS, "event_ts"): {AGG}, ("processed_customers", "signup_date"): {TR}},
         },
         "dataset": {
             **VALID_FILTERS,
             # grouped by user_id, session_id, session_number
             **{(EVENTS, f): {I("FILTER"), I("GROUP_BY")} for f in SESSION_KEYS},
             (EVENTS, "user_id"): {I("FILTER"), I("GROUP_BY"), I("JOIN")},
-            ("user_profiles", "user_id"): {I("JOIN")},
+            ("processed_customers", "customer_id"): {I("JOIN")},
         },
     },
     "trending_content": {

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from tests.lineage.harness import AGG, COUNT, ID, MASKED, TR, I
 
-INVENTORY, LOGS, RULES, DOCUMENTED = ("sensitive_data_inventory", "data_access_logs", "regulatory_requirements",
-                                      "data_lineage_metadata")
+INVENTORY, LOGS, RULES = ("sensitive_data_inventory", "data_access_logs", "regulatory_requirements")
+# The documented lineage edges (data_lineage_metadata) are built from what two upstream jobs publish:
+# each table data quality measured -> data_quality_report (its table_name, with a literal target), and each
+# source the lake ingestion landed -> its target table (input_table, target_table).
+EDGE_ENDPOINTS = (("data_lineage_summary", "table_name"), ("data_lineage_tracking", "input_table"),
+                  ("data_lineage_tracking", "target_table"))
 # A condition inside count(when(cond, True)): INDIRECT wins along the path, the count's masking carries over.
 COUNTED = I("CONDITIONAL") + "+masked"
 
@@ -126,13 +130,12 @@ EXPECTED = {
             "violation_count": VIOLATED,  # count(when(is_violation)); is_violation = size(violation_reasons) > 0
             # coalesce(count, 0) after the left joins: the counted fields decide it too (masked, as counted)
             "distinct_users": {(LOGS, "user_name"): {COUNT, COUNTED}},
-            "documented_lineage_edges": {(DOCUMENTED, "source_table"): {COUNT, COUNTED},
-                                         (DOCUMENTED, "target_table"): {COUNT, COUNTED}},
+            "documented_lineage_edges": {field: {COUNT, COUNTED} for field in EDGE_ENDPOINTS},
             # collect_set(when(edge IS NULL, table_name)): the team's tables no documented edge touches
-            "undocumented_table_count": {(INVENTORY, "table_name"): {AGG}, (DOCUMENTED, "source_table"): {I("CONDITIONAL")},
-                                         (DOCUMENTED, "target_table"): {I("CONDITIONAL")}},
-            "undocumented_tables": {(INVENTORY, "table_name"): {AGG}, (DOCUMENTED, "source_table"): {I("CONDITIONAL")},
-                                    (DOCUMENTED, "target_table"): {I("CONDITIONAL")}},
+            "undocumented_table_count": {(INVENTORY, "table_name"): {AGG},
+                                         **{field: {I("CONDITIONAL")} for field in EDGE_ENDPOINTS}},
+            "undocumented_tables": {(INVENTORY, "table_name"): {AGG},
+                                    **{field: {I("CONDITIONAL")} for field in EDGE_ENDPOINTS}},
         },
         "dataset": {
             **ACCESS_JOINS,
@@ -140,8 +143,7 @@ EXPECTED = {
             (INVENTORY, "owner_team"): {I("FILTER"), I("GROUP_BY"), I("JOIN")},
             # the team's tables (distinct) left-joined to both endpoints of each documented edge
             (INVENTORY, "table_name"): {I("FILTER"), I("GROUP_BY"), I("JOIN")},
-            (DOCUMENTED, "source_table"): {I("JOIN")},
-            (DOCUMENTED, "target_table"): {I("JOIN")},
+            **{field: {I("JOIN")} for field in EDGE_ENDPOINTS},
         },
     },
     # One row per access: windows per user and over the whole log, both ordered by access_ts, access_id.

@@ -8,7 +8,7 @@ from tests.lineage.harness import ID, MASKED, TR, I
 # of a customer is the first row of a window ordered by updated_at, then by the whole raw line (the
 # JSON of these fields), and the rows are kept or quarantined on that row_number.
 RAW_FIELDS = ("customer_id", "first_name", "last_name", "email", "phone", "birth_date", "country", "city",
-              "signup_date", "updated_at")
+              "signup_date", "updated_at", "segment")
 RAW_FILTERS = {("raw_customers", "_corrupt_record"): {I("FILTER")},
                **{("raw_customers", f): {I("FILTER")} for f in RAW_FIELDS}}
 
@@ -32,12 +32,16 @@ EXPECTED = {
                     ("raw_customers", "updated_at"): {TR, I("CONDITIONAL")}},
             "country_code": {("raw_customers", "country"): {TR, I("CONDITIONAL")}},
             "city": {("raw_customers", "city"): {TR, I("CONDITIONAL")}},
+            # coalesce(upper(nullif(trim()))), 'STANDARD')
+            "segment": {("raw_customers", "segment"): {TR, I("CONDITIONAL")}},
             "signup_date": {("raw_customers", "signup_date"): {TR, I("CONDITIONAL")}},
             "updated_at": {("raw_customers", "updated_at"): {TR, I("CONDITIONAL")}},  # try_to_timestamp
         },
         # The checks (customer_id, birth date, updated_at, age) and the latest-record window.
         "dataset": RAW_FILTERS,
     },
+    # The master the other jobs join: a projection of the processed customers (filled in below).
+    "customer_master": {},
     # Malformed lines, failed checks and superseded records, in one union.
     "rejects/raw_customers": {
         "fields": {
@@ -54,4 +58,11 @@ EXPECTED = {
         },
         "dataset": RAW_FILTERS,
     },
+}
+
+_PROCESSED = EXPECTED["processed_customers"]
+EXPECTED["customer_master"] = {
+    "fields": {column: _PROCESSED["fields"][column] for column in (
+        "customer_id", "full_name", "email_hash", "segment", "country_code", "city", "signup_date", "updated_at")},
+    "dataset": RAW_FILTERS,
 }

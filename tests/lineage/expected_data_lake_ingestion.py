@@ -13,10 +13,13 @@ PAYLOAD_FIELDS = (
     ("log_files", "value"),
     *[("sensor_data", f) for f in SENSOR_FIELDS if f != "reading_ts"],
     *[("social_media_feeds", f) for f in ("platform", "lang", "text", "hashtags", "mentions", "author", "metrics")],
+    # the orders job's order_summary, archived one record per customer and day
+    *[("order_summary", f) for f in ("customer_id", "order_date", "order_count", "total_net_amount", "avg_net_amount",
+                                     "total_quantity", "distinct_products", "high_value_orders")],
 )
 # The envelope's event_ts per feed (a log line's timestamp is parsed out of its text).
 EVENT_TS_FIELDS = (("external_api_data", "fetched_at"), ("log_files", "value"), ("sensor_data", "reading_ts"),
-                   ("social_media_feeds", "posted_at"))
+                   ("social_media_feeds", "posted_at"), ("order_summary", "last_order_ts"))
 # split_corrupt on each JSON/CSV feed, the log pattern, the plausible temperature range. The rejects
 # pass the same filters (negated), so aggregates over the lake and the rejects depend on these alone.
 LAKE_FILTERS = {
@@ -47,12 +50,15 @@ EXPECTED = {
                 ("sensor_data", "sensor_id"): {TR},  # concat_ws('@', sensor_id, date_format(reading_ts))
                 ("sensor_data", "reading_ts"): {TR},
                 ("social_media_feeds", "post_id"): {ID},
+                ("order_summary", "customer_id"): {TR},  # concat_ws('@', customer_id, date_format(order_date))
+                ("order_summary", "order_date"): {TR},
             },
             "event_ts": {
                 ("external_api_data", "fetched_at"): {ID},
                 ("log_files", "value"): {TR},
                 ("sensor_data", "reading_ts"): {ID},
                 ("social_media_feeds", "posted_at"): {ID},
+                ("order_summary", "last_order_ts"): {ID},
             },
             "ingest_date": {field: {TR} for field in EVENT_TS_FIELDS},
             "payload": {**{field: {TR} for field in PAYLOAD_FIELDS}, **LOG_ID},

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from tests.lineage.harness import AGG, COUNT, I
 
-# The parsed fields of each raw feed: every one is profiled (each has a ColumnCheck).
+# The parsed fields of each raw feed, and the checked columns of each table the upstream jobs published:
+# every one is profiled (each has a ColumnCheck).
 FEED_FIELDS = {
     "raw_customers": ("customer_id", "first_name", "last_name", "email", "phone", "birth_date", "country", "city",
-                      "signup_date", "updated_at"),
+                      "signup_date", "updated_at", "segment"),
     "raw_orders": ("order_id", "customer_id", "product_id", "order_ts", "quantity", "unit_price", "currency",
                    "status", "channel", "coupon_code"),
     "raw_transactions": ("transaction_id", "account_id", "transaction_ts", "amount", "currency",
                          "transaction_type", "merchant", "merchant_category", "channel"),
+    "processed_customers": ("customer_id", "full_name", "email_hash", "phone_hash", "age", "country_code", "segment"),
+    "enriched_orders": ("order_id", "customer_segment", "product_name", "discount_rate", "net_amount", "currency"),
+    "processed_transactions": ("transaction_id", "customer_country", "exchange_rate", "amount_reporting"),
 }
-KEYS = {"raw_customers": "customer_id", "raw_orders": "order_id", "raw_transactions": "transaction_id"}
+RAW_FEEDS = ("raw_customers", "raw_orders", "raw_transactions")  # text read PERMISSIVE: malformed lines split off
+KEYS = {"raw_customers": "customer_id", "raw_orders": "order_id", "raw_transactions": "transaction_id",
+        "processed_customers": "customer_id", "enriched_orders": "order_id", "processed_transactions": "transaction_id"}
 
 
 def every_field(*codes: str) -> dict[tuple[str, str], set[str]]:
@@ -24,7 +30,8 @@ def every_field(*codes: str) -> dict[tuple[str, str], set[str]]:
 # The fields a rule judges: count_if(value IS NOT NULL AND coalesce(violation, false)) makes each of
 # them a condition of what is counted (INDIRECT CONDITIONAL, masked as counts are). city, merchant and
 # transaction_ts only have to be present.
-UNRULED = {("raw_customers", "city"), ("raw_transactions", "transaction_ts"), ("raw_transactions", "merchant")}
+UNRULED = {("raw_customers", "city"), ("raw_transactions", "transaction_ts"), ("raw_transactions", "merchant"),
+           ("processed_customers", "full_name"), ("enriched_orders", "product_name")}
 RULE_CONDITIONS = {field: {I("CONDITIONAL") + "+masked"} for field in every_field() if field not in UNRULED}
 
 
@@ -40,7 +47,7 @@ PROFILE = with_rules(every_field(AGG))
 # split_corrupt's filters on _corrupt_record (parsed rows, and the malformed lines counted);
 # distinct_counts groups the unpivoted (column, value) pairs by column and joins back on column_name.
 REPORT_DATASET = {
-    **{(table, "_corrupt_record"): {I("FILTER")} for table in FEED_FIELDS},
+    **{(table, "_corrupt_record"): {I("FILTER")} for table in RAW_FEEDS},
     **every_field(I("GROUP_BY"), I("JOIN")),
 }
 # duplicate_keys: where(key IS NOT NULL).groupBy(key).
@@ -73,6 +80,7 @@ EXPECTED = {
     "data_lineage_summary": {
         "fields": {
             "table_name": {},
+            "produced_by_job": {},  # a literal: the job conf/tables.yml names
             "source_format": {},
             "source_path": {},
             "total_records": {},

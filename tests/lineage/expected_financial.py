@@ -8,8 +8,8 @@ RAW_FIELDS = ("transaction_id", "account_id", "transaction_ts", "amount", "curre
               "merchant_category", "channel")
 # Every output row went through the same steps: the malformed-line split, the checks (kept where
 # the reason is null; the duplicate check's row_number is over a window partitioned by
-# transaction_id, ordered by transaction_ts, account_id, amount), the inner join to account_master,
-# and the left join to the USD cross rates (a self-join of exchange_rates on the day, its target
+# transaction_id, ordered by transaction_ts, account_id, amount), the inner join to account_master
+# (itself left-joined to the holder in the customer master the customers job writes), and the left join to the USD cross rates (a self-join of exchange_rates on the day, its target
 # side filtered on the reporting currency), kept where a rate was found.
 STEPS = {
     ("raw_transactions", "_corrupt_record"): {I("FILTER")},
@@ -20,6 +20,8 @@ STEPS = {
     ("raw_transactions", "transaction_type"): {I("FILTER")},
     ("raw_transactions", "currency"): {I("JOIN")},
     ("account_master", "account_id"): {I("JOIN")},
+    ("account_master", "customer_id"): {I("JOIN")},
+    ("customer_master", "customer_id"): {I("JOIN")},
     ("exchange_rates", "rate_date"): {I("JOIN")},
     ("exchange_rates", "currency"): {I("FILTER"), I("JOIN")},
     ("exchange_rates", "units_per_usd"): {I("FILTER")},  # exchange_rate IS NOT NULL
@@ -49,6 +51,8 @@ EXPECTED = {
             "customer_id": {("account_master", "customer_id"): {ID}},
             "account_fingerprint": {("raw_transactions", "account_id"): {MASKED},
                                     ("account_master", "customer_id"): {MASKED}},  # sha2(concat_ws())
+            "customer_segment": {("customer_master", "segment"): {ID}},
+            "customer_country": {("customer_master", "country_code"): {ID}},
             "account_type": {("account_master", "account_type"): {ID}},
             "account_status": {("account_master", "status"): {ID}},
             "risk_rating": {("account_master", "risk_rating"): {ID}},
@@ -75,6 +79,7 @@ EXPECTED = {
         "fields": {
             "account_id": {("raw_transactions", "account_id"): {ID}},
             "customer_id": {("account_master", "customer_id"): {ID}},
+            "customer_country": {("customer_master", "country_code"): {ID}},
             "transaction_date": {("raw_transactions", "transaction_ts"): {TR}},
             "reporting_currency": {},  # a literal grouping key
             "transaction_count": {},  # count(1)
@@ -92,7 +97,8 @@ EXPECTED = {
             **STEPS,
             ("raw_transactions", "account_id"): {I("FILTER"), I("JOIN"), I("GROUP_BY")},
             ("raw_transactions", "transaction_ts"): {I("FILTER"), I("JOIN"), I("GROUP_BY")},  # by transaction_date
-            ("account_master", "customer_id"): {I("GROUP_BY")},
+            ("account_master", "customer_id"): {I("JOIN"), I("GROUP_BY")},
+            ("customer_master", "country_code"): {I("GROUP_BY")},
         },
     },
     "fraud_indicators": {

@@ -2,49 +2,54 @@
 
 from __future__ import annotations
 
-from tests.lineage.harness import AGG, ID, TR, I
+from tests.lineage.harness import AGG, COUNT, ID, TR, I
 
-# The active model_config row: numeric features from training_data and from the feature store, one
-# categorical feature; churned is the label. monthly_spend is imputable, so no check rejects its nulls.
+# The active model_config row: numeric features from training_data and the behavioural features the
+# job derives from order_summary (the orders job) and real_time_user_analytics (the analytics job);
+# one categorical feature; churned is the label. monthly_spend is imputable, so no check rejects its nulls.
 TRAINING_NUMERIC = ("tenure_months", "monthly_spend", "support_tickets", "num_products", "last_login_days")
-STORE_NUMERIC = ("avg_order_value", "orders_last_90d", "days_since_last_order", "web_sessions_30d")
 TRAINING_FIELDS = ("customer_id", *TRAINING_NUMERIC, "contract_type", "churned")
-NUMERIC = (*[("training_data", f) for f in TRAINING_NUMERIC], *[("feature_store", f) for f in STORE_NUMERIC])
-# The fitted pipeline scores every feature (UDFs: indexer, encoder, assembler, scaler, classifier); the
-# imputer fills a numeric feature with CASE WHEN it IS NULL (or NaN) THEN <median> ELSE it.
-SCORE = {**{field: {TR, I("CONDITIONAL")} for field in NUMERIC}, ("training_data", "contract_type"): {TR}}
+# avg_order_value = sum(total_net_amount) / sum(order_count); orders_last_90d sums order_count when
+# order_date is within 90 days of max(order_date); days_since_last_order = datediff(max(as_of),
+# max(order_date)); web_sessions_30d counts session_id (a count: masked). The imputer then fills a
+# missing feature with CASE WHEN it IS NULL (or NaN) THEN <median> ELSE it.
+BEHAVIOUR = {
+    **{("order_summary", f): {AGG, I("CONDITIONAL")} for f in ("order_count", "order_date", "total_net_amount")},
+    ("real_time_user_analytics", "session_id"): {COUNT, I("CONDITIONAL") + "+masked"},
+}
+# The fitted pipeline scores every feature (UDFs: indexer, encoder, assembler, scaler, classifier).
+SCORE = {**{("training_data", f): {TR, I("CONDITIONAL")} for f in TRAINING_NUMERIC}, **BEHAVIOUR,
+         ("training_data", "contract_type"): {TR}}
 # The usable rows: the validation checks' CASE WHEN (the duplicate check's window is ordered by every
-# training column) tested for NULL, the newest snapshot per customer (row_number over customer_id,
-# feature_ts DESC), the left join on customer_id, and randomSplit, which sorts each partition by every
-# column before sampling.
+# training column) tested for NULL; the features grouped per customer (sessions of the last 30 days
+# only) and full-outer joined on it, left-joined to the training rows; and randomSplit, which sorts
+# each partition by every column before sampling.
 PREPARED = {
     **{("training_data", f): {I("FILTER"), I("SORT")} for f in TRAINING_FIELDS},
     ("training_data", "customer_id"): {I("FILTER"), I("JOIN"), I("SORT")},
-    ("feature_store", "customer_id"): {I("FILTER"), I("JOIN")},
-    ("feature_store", "feature_ts"): {I("FILTER"), I("SORT")},  # has_feature_snapshot is sorted too
-    **{("feature_store", f): {I("SORT")} for f in STORE_NUMERIC},
+    ("order_summary", "customer_id"): {I("GROUP_BY"), I("JOIN"), I("SORT")},
+    **{("order_summary", f): {I("SORT")} for f in ("order_count", "order_date", "total_net_amount")},
+    ("real_time_user_analytics", "user_id"): {I("GROUP_BY"), I("JOIN"), I("SORT")},
+    ("real_time_user_analytics", "session_date"): {I("FILTER")},
+    ("real_time_user_analytics", "session_id"): {I("SORT") + "+masked"},
 }
-# trained_model is saved by Spark ML, one write per part of it, each of local data computed on the
-# driver (fitted medians, labels, coefficients...): no input dataset reaches them.
-MODEL_PARTS = {
-    "metadata": ("_1",),
-    "stages/0_Imputer/metadata": ("_1",),
-    "stages/0_Imputer/data": (*TRAINING_NUMERIC, *STORE_NUMERIC),
-    "stages/1_StringIndexer/metadata": ("_1",),
-    "stages/1_StringIndexer/data": ("labelsArray",),
-    "stages/2_OneHotEncoder/metadata": ("_1",),
-    "stages/2_OneHotEncoder/data": ("categorySizes",),
-    "stages/3_VectorAssembler/metadata": ("_1",),
-    "stages/4_StandardScaler/metadata": ("_1",),
-    "stages/4_StandardScaler/data": ("std", "mean"),
-    "stages/5_LogisticRegression/metadata": ("_1",),
-    "stages/5_LogisticRegression/data": ("numClasses", "numFeatures", "interceptVector", "coefficientMatrix",
-                                         "isMultinomial"),
-}
+# has_behaviour_features: the features' customer_id (the full outer join's coalesced key) IS NOT NULL
+HAS_BEHAVIOUR = {("order_summary", "customer_id"): {TR, I("CONDITIONAL")},
+                 ("real_time_user_analytics", "user_id"): {TR, I("CONDITIONAL")}}
 
 EXPECTED = {
-    **{f"trained_model/{part}": {"fields": {col: {} for col in columns}, "dataset": {}}
-       for part, columns in MODEL_PARTS.items()},
+    # The model's files are saved with capture paused; its card, written into it, is the model's one
+    # recorded write (JobRun.save_model): literals from model_config, and aggregates of the training split.
+    "trained_model": {
+        "fields": {
+            **{col: {} for col in ("model_name", "model_version", "algorithm", "label_col", "numeric_features",
+                                   "categorical_features")},
+            "training_rows": {("training_data", "customer_id"): {COUNT}},
+            "positive_rate": {("training_data", "churned"): {AGG}},  # avg(label)
+            "rows_with_behaviour_features": {field: {COUNT, I("CONDITIONAL") + "+masked"} for field in HAS_BEHAVIOUR},
+        },
+        "dataset": PREPARED,
+    },
     "model_predictions": {
         "fields": {
             "customer_id": {("training_data", "customer_id"): {ID}},  # the left join's USING key: training's side
@@ -52,7 +57,7 @@ EXPECTED = {
             "prediction": SCORE,
             "churn_probability": SCORE,  # round(vector_to_array(probability)[1], 6)
             "split": {},  # a literal per randomSplit part
-            "has_feature_snapshot": {("feature_store", "feature_ts"): {TR}},  # feature_ts IS NOT NULL
+            "has_behaviour_features": HAS_BEHAVIOUR,
             "model_name": {},
             "model_version": {},
         },

@@ -23,7 +23,7 @@ EXPECTED = {
             "order_id": {("raw_orders", "order_id"): {TR}},  # upper(trim())
             "customer_id": {("raw_orders", "customer_id"): {TR}},  # the join's USING key is the orders' side
             "customer_segment": {("customer_master", "segment"): {ID}},
-            "customer_country": {("customer_master", "country"): {ID}},
+            "customer_country": {("customer_master", "country_code"): {ID}},
             "product_id": {("raw_orders", "product_id"): {TR}},
             "is_known_product": {("product_catalog", "product_id"): {TR}},  # catalog_product_id IS NOT NULL
             "product_name": {("product_catalog", "product_name"): {ID}},

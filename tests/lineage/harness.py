@@ -85,3 +85,43 @@ def job_lineage(events: Iterable[Mapping], catalog: Catalog, job: str) -> dict[s
         for output in event["outputs"]:
             result.setdefault(_table(str(Path(output["name"])), names), output_lineage(output, names))
     return result
+
+
+# --- Across jobs --------------------------------------------------------------------------------
+# A column of one job's output flows into another job when that job reads the output: following the
+# DIRECT edges of every job's column lineage from an output column back to the generated inputs
+# (raw feeds, reference tables) gives the column's end-to-end sources, each with the jobs it passed
+# through and whether a masking step (a hash, a count) intervened on the way.
+
+def pipeline_lineage(events: Iterable[Mapping], catalog: Catalog, jobs: Iterable[str]) -> dict[str, dict]:
+    """Every job's :func:`job_lineage`, keyed by output table (each table is written by one job)."""
+    merged: dict[str, dict] = {}
+    for job in jobs:
+        merged.update(job_lineage(events, catalog, job))
+    return merged
+
+
+def _direct(codes: set[str]) -> tuple[bool, bool]:
+    """(has a DIRECT transformation, every DIRECT transformation masks)."""
+    direct = [c for c in codes if c.startswith("DIRECT/")]
+    return bool(direct), bool(direct) and all(c.endswith("+masked") for c in direct)
+
+
+def end_to_end_sources(lineage: Mapping[str, dict], catalog: Catalog, table: str, column: str,
+                       _seen: frozenset = frozenset()) -> set[tuple[str, str, bool, tuple[str, ...]]]:
+    """``(source table, source column, masked, jobs)`` for every generated input column whose values reach
+    ``table.column`` through DIRECT edges; ``jobs`` are the jobs along the way, first to last, and
+    ``masked`` says a masking transformation intervened on that path."""
+    job = catalog.output(table).job
+    found: set[tuple[str, str, bool, tuple[str, ...]]] = set()
+    for (source, field), codes in lineage[table]["fields"].get(column, {}).items():
+        direct, masked = _direct(codes)
+        if not direct:
+            continue
+        if source in catalog.outputs and (source, field) not in _seen:  # another job's output: follow it
+            for origin, origin_field, upstream_masked, jobs in end_to_end_sources(
+                    lineage, catalog, source, field, _seen | {(table, column)}):
+                found.add((origin, origin_field, masked or upstream_masked, (*jobs, job)))
+        elif source not in catalog.outputs:
+            found.add((source, field, masked, (job,)))
+    return found
