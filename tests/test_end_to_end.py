@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from lineage_audit.config import PROJECT_ROOT, SPARK_DEFAULTS_ENV, load_catalog
+from lineage_audit.capture.choice import CAPTURE_ENV
+from lineage_audit.config import FORMAT_ENV, PROJECT_ROOT, SPARK_DEFAULTS_ENV, load_catalog
 from lineage_audit.runner import JOBS
 from tests.capture.spec import requires_spec, validate_event
 from tests.conftest import spooled_events
@@ -191,14 +192,64 @@ def own_copy(pipeline_run, tmp_path) -> Path:
     return copy
 
 
-def test_rerun_overwrites_instead_of_appending(spark, own_copy, summaries):
-    done = run_cli(["run", "orders"], own_copy)
-    assert done.returncode == 0, done.stderr[-3000:]
-    again = json.loads((own_copy / "runs/orders.json").read_text())
-    assert again["rows_out"] == summaries["orders"]["rows_out"]
-    assert again["rows_rejected"] == summaries["orders"]["rows_rejected"]
-    catalog = load_catalog(data_dir=own_copy, table_format="parquet")
-    assert _read(spark, catalog, "enriched_orders").count() == again["rows_out"]["enriched_orders"]
+@pytest.fixture(scope="module")
+def official_rerun(official_pipeline_run, tmp_path_factory) -> tuple[Path, set[str]]:
+    """``make run`` twice: a copy of the official pipeline's data directory, all eight jobs run again in it.
+
+    Returns the copy and the names of the spool files of the first run (the rest are the second run's).
+    """
+    copy = tmp_path_factory.mktemp("rerun") / "data"
+    shutil.copytree(official_pipeline_run, copy, ignore=shutil.ignore_patterns("lineage-journal"))
+    first = {p.name for p in (copy / "lineage-spool").glob("*.json")}
+    done = run_cli(["run"], copy, env={CAPTURE_ENV: "official", FORMAT_ENV: "parquet"})
+    assert done.returncode == 0 and "8/8 jobs succeeded" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
+    return copy, first
+
+
+def test_rerun_overwrites_instead_of_appending(official_pipeline_run, official_rerun):
+    copy, _ = official_rerun
+    for job in JOBS:
+        before = json.loads((official_pipeline_run / "runs" / f"{job}.json").read_text())
+        again = json.loads((copy / "runs" / f"{job}.json").read_text())
+        assert (again["rows_out"], again["rows_rejected"]) == (before["rows_out"], before["rows_rejected"]), job
+
+
+def _names_in_store(client) -> tuple[set[str], set[str], int]:
+    """(namespace/job names, namespace/dataset names, runs) that a lineage store lists."""
+    jobs = client.get("/api/v1/jobs", params={"limit": 10_000}).json()["jobs"]
+    datasets = set()
+    for namespace in client.get("/api/v1/namespaces").json()["namespaces"]:
+        listed = client.get(f"/api/v1/namespaces/{namespace['name']}/datasets", params={"limit": 10_000}).json()
+        datasets |= {f"{namespace['name']}/{d['name']}" for d in listed["datasets"]}
+    runs = sum(client.get(f"/api/v1/namespaces/{j['namespace']}/jobs/{j['name']}/runs",
+                          params={"limit": 10_000}).json()["totalCount"] for j in jobs)
+    return {f"{j['namespace']}/{j['name']}" for j in jobs}, datasets, runs
+
+
+def test_a_second_make_run_adds_runs_but_no_job_or_dataset_name(official_rerun, tmp_path):
+    """The store after ``make run`` twice names the same jobs and datasets as after once: stable identities
+    (a saved model is one dataset, its stage folders do not appear, no name holds a random id)."""
+    from tests.service.conftest import make_client
+
+    copy, first = official_rerun
+    spool = sorted((copy / "lineage-spool").glob("*.json"))
+    once = [json.loads(p.read_text()) for p in spool if p.name in first]
+    twice = [json.loads(p.read_text()) for p in spool if p.name not in first]
+    assert once and twice
+    with make_client(f"sqlite:///{tmp_path / 'store.db'}") as client:
+        for event in once:
+            assert client.post("/api/v1/lineage", json=event).status_code == 201
+        jobs_once, datasets_once, runs_once = _names_in_store(client)
+        for event in twice:
+            assert client.post("/api/v1/lineage", json=event).status_code == 201
+        jobs_twice, datasets_twice, runs_twice = _names_in_store(client)
+    assert jobs_twice == jobs_once
+    assert datasets_twice == datasets_once
+    assert runs_twice > runs_once
+    catalog = load_catalog(data_dir=copy, table_format="parquet")
+    model = f"file/{catalog.output('trained_model').path}"
+    assert model in datasets_once and not any(d.startswith(model + "/") for d in datasets_once)
+    assert sum(j.endswith("trained_model_model_card") for j in jobs_once) == 1, "one job writes the model"
 
 
 def test_spark_submit_runs_a_job_with_the_shared_properties(own_copy, summaries):

@@ -307,4 +307,4 @@ def test_execute_writes_one_audit_row_per_access(spark, sample_catalog, run_upst
     assert teams["payments"]["undocumented_tables"] == "account_master,exchange_rates"
     assert teams["crm"]["undocumented_tables"] == "customer_master"
     assert teams["data-platform"]["documented_lineage_edges"] == 5  # every lake source -> raw_data_lake
-    assert teams["marketing"]["documented_lineage_edges"] == 0
+    assert teams["marketing"]["documented_lineage_edges"] == 1  # social_media_feeds -> raw_data_lake

@@ -62,15 +62,18 @@ def test_profile_table_one_row_per_column(spark):
 def test_customer_checks_find_each_defect(spark):
     ok = ("2022-01-01", "2026-01-01 10:00:00")
     rows = [
-        ("C000001", "Ann", "Lee", "ann.lee@example.com", "+1 (212) 555-1234", "1990-05-17", "US", "Austin", *ok),
-        ("X12", "  ANN ", "lee  ", "not-an-email", None, "17/05/1880", "us", "Lyon", "2022-13-01", "yesterday"),
-        ("C000003", "Bo", "Kim", None, "555", "2031/02/01", "GB", "Leeds", *ok),
-        ("C000004", "Cy", "Ng", "cy@mail.test", "+1 (212) 555-0000", "31/12/1999", "DE", None, *ok),
+        ("C000001", "Ann", "Lee", "ann.lee@example.com", "+1 (212) 555-1234", "1990-05-17", "US", "Austin", *ok,
+         "PREMIUM"),
+        ("X12", "  ANN ", "lee  ", "not-an-email", None, "17/05/1880", "us", "Lyon", "2022-13-01", "yesterday",
+         " premium "),  # a segment in any case is fine
+        ("C000003", "Bo", "Kim", None, "555", "2031/02/01", "GB", "Leeds", *ok, "GOLD"),
+        ("C000004", "Cy", "Ng", "cy@mail.test", "+1 (212) 555-0000", "31/12/1999", "DE", None, *ok, None),
     ]
     out = _counts(spark, spark.createDataFrame(rows, dq.RAW_CUSTOMERS_SCHEMA), dq.customer_checks())
     expected = spark.createDataFrame([
         ("customer_id", 0, 1), ("first_name", 0, 1), ("last_name", 0, 1), ("email", 1, 1), ("phone", 1, 1),
         ("birth_date", 0, 2), ("country", 0, 1), ("city", 1, 0), ("signup_date", 0, 1), ("updated_at", 0, 1),
+        ("segment", 1, 1),
     ], COUNTS_SCHEMA)
     assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
 
@@ -105,7 +108,8 @@ def test_transaction_checks_find_each_defect(spark):
 
 
 DUPLICATES_SCHEMA = StructType([
-    StructField("table_name", StringType()), StructField("source_format", StringType()),
+    StructField("table_name", StringType()), StructField("produced_by_job", StringType()),
+    StructField("source_format", StringType()),
     StructField("source_path", StringType()), StructField("key_column", StringType()),
     StructField("duplicated_keys", LongType()), StructField("duplicate_key_count", LongType()),
     StructField("duplicate_key_rate", DoubleType()),
@@ -117,7 +121,7 @@ def test_duplicate_keys_counts_repeats_of_non_null_keys(spark):
         [("K1", 1), ("K1", 2), ("K1", 3), ("K2", 4), (None, 5), ("K3", 6)], "key string, n int"
     )
     out = dq.duplicate_keys(parsed, table_name="t", key="key", source_format="csv", source_path="/d/t.csv")
-    expected = spark.createDataFrame([("t", "csv", "/d/t.csv", "key", 1, 2, 0.4)], DUPLICATES_SCHEMA)
+    expected = spark.createDataFrame([("t", None, "csv", "/d/t.csv", "key", 1, 2, 0.4)], DUPLICATES_SCHEMA)
     assert_df_equality(out, expected, ignore_nullable=True)
 
 
@@ -129,11 +133,12 @@ def test_summarise_tables_scores_cells_and_records(spark):
     ], "table_name string, column_name string, is_required boolean, row_count long, malformed_rows long, "
        "null_count long, violation_count long")
     duplicates = spark.createDataFrame([
-        ("t1", "csv", "/d/t1.csv", "a", 4, 10, 0.1), ("t2", "json", "/d/t2.jsonl", "x", 0, 0, 0.0),
+        ("t1", None, "csv", "/d/t1.csv", "a", 4, 10, 0.1), ("t2", "orders", "json", "/d/t2.jsonl", "x", 0, 0, 0.0),
     ], DUPLICATES_SCHEMA)
     out = dq.summarise_tables(report, duplicates)
     expected_schema = StructType([
-        StructField("table_name", StringType()), StructField("source_format", StringType()),
+        StructField("table_name", StringType()), StructField("produced_by_job", StringType()),
+        StructField("source_format", StringType()),
         StructField("source_path", StringType()), StructField("total_records", LongType()),
         StructField("row_count", LongType()), StructField("malformed_rows", LongType()),
         StructField("malformed_rate", DoubleType()), StructField("column_count", LongType()),
@@ -143,8 +148,8 @@ def test_summarise_tables_scores_cells_and_records(spark):
     ])
     # t1: 10 dirty cells of 200, 10 dirty records of 100 -> 100 x 0.95 x 0.9; t2: half its lines malformed.
     expected = spark.createDataFrame([
-        ("t1", "csv", "/d/t1.csv", 100, 100, 0, 0.0, 2, "a", 10, 0.1, 5, 5, 85.5),
-        ("t2", "json", "/d/t2.jsonl", 100, 50, 50, 0.5, 1, "x", 0, 0.0, 0, 0, 50.0),
+        ("t1", None, "csv", "/d/t1.csv", 100, 100, 0, 0.0, 2, "a", 10, 0.1, 5, 5, 85.5),
+        ("t2", "orders", "json", "/d/t2.jsonl", 100, 50, 50, 0.5, 1, "x", 0, 0.0, 0, 0, 50.0),
     ], expected_schema)
     assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
 

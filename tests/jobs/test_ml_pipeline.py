@@ -128,6 +128,20 @@ def test_join_features_left_joins_and_casts(spark):
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
+def test_area_under_roc_is_the_evaluators_with_ties_counting_half(spark):
+    from pyspark.ml.evaluation import BinaryClassificationEvaluator
+
+    rows = [("test", 1, 0.9), ("test", 0, 0.8), ("test", 1, 0.7), ("test", 0, 0.7), ("test", 1, 0.6),
+            ("test", 0, 0.2), ("train", 1, 0.9), ("train", 0, 0.1), ("one_class", 1, 0.5)]
+    predictions = spark.createDataFrame(rows, "split string, label int, churn_probability double")
+    auc = {r.split: r.auc for r in predictions.transform(ml_pipeline.area_under_roc).collect()}
+    evaluator = BinaryClassificationEvaluator(labelCol="label", rawPredictionCol="churn_probability")
+    test = predictions.where("split = 'test'").withColumn("label", F.col("label").cast("double"))
+    assert auc["test"] == pytest.approx(evaluator.evaluate(test)) == pytest.approx(5.5 / 9)
+    assert auc["train"] == 1.0
+    assert auc["one_class"] is None  # no non-churner: the area is undefined
+
+
 def test_assign_split_is_seeded_and_loses_no_rows(spark):
     prepared = spark.createDataFrame([("C1", 1.0), ("C2", 0.0), ("C3", 1.0), ("C4", 0.0)],
                                      "customer_id string, label double")
