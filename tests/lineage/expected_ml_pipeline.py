@@ -68,15 +68,18 @@ EXPECTED = {
         "fields": {
             "metric": {},  # the unpivot's literal metric names
             # The unpivoted metrics: sums over label and prediction (tp, fp, fn, tn), precision, recall and
-            # F1 under CASE WHEN on those sums; auc comes from local data and row_count counts rows.
-            "value": {("model_predictions", f): {AGG, I("CONDITIONAL")} for f in ("label", "prediction")},
+            # F1 under CASE WHEN on those sums, row_count counting rows; and the AUC, a sum of the churners'
+            # ranks (row_number over a window per split ordered by churn_probability) over label sums.
+            "value": {**{("model_predictions", f): {AGG, I("CONDITIONAL")} for f in ("label", "prediction")},
+                      **{("model_predictions", f): {I("WINDOW")} for f in ("split", "churn_probability")}},
             "split": {("model_predictions", "split"): {ID}},
             "model_name": {("model_predictions", "model_name"): {ID}},
             "model_version": {("model_predictions", "model_version"): {ID}},
         },
-        # grouped by split and model, joined with the AUCs on split
+        # grouped by split and model, joined with the AUCs on split; tied scores grouped for their mean rank
         "dataset": {("model_predictions", "split"): {I("GROUP_BY"), I("JOIN")},
-                    **{("model_predictions", f): {I("GROUP_BY")} for f in ("model_name", "model_version")}},
+                    **{("model_predictions", f): {I("GROUP_BY")}
+                       for f in ("model_name", "model_version", "churn_probability")}},
     },
     # Weights read from the fitted model on the driver, ranked: local data only.
     "feature_importance": {

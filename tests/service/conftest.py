@@ -4,6 +4,7 @@ PostgreSQL (a server started from the installed binaries, one fresh database per
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 from fastapi.testclient import TestClient
@@ -49,3 +50,31 @@ def service(database_url):
     """A TestClient of the service on an empty database (both backends)."""
     with make_client(database_url) as client:
         yield client
+
+
+BATCH_BYTES = 4_000_000  # a whole pipeline's events are more than the 10 MB a request body may hold
+
+
+def batches(events: list[dict], limit: int = BATCH_BYTES) -> list[list[dict]]:
+    """``events`` in order, cut into lists whose JSON stays under ``limit`` bytes."""
+    out: list[list[dict]] = [[]]
+    size = 0
+    for event in events:
+        length = len(json.dumps(event)) + 2
+        if out[-1] and size + length > limit:
+            out.append([])
+            size = 0
+        out[-1].append(event)
+        size += length
+    return out
+
+
+def post_batches(post, events: list[dict]) -> dict[str, int]:
+    """Post ``events`` in batches (``post(body)`` returns the response); the summed stored/duplicates counts."""
+    totals = {"stored": 0, "duplicates": 0}
+    for batch in batches(events):
+        response = post(batch)
+        assert response.status_code == 201, response.text
+        for key in totals:
+            totals[key] += response.json()[key]
+    return totals

@@ -10,6 +10,7 @@ import pytest
 
 from lineage_audit.service.graph import lineage_graph, lineage_graph_json
 from tests.service.openapi import assert_matches
+from tests.service.conftest import post_batches
 
 NS = "data-lineage-audit"
 WRITER = "orders.execute_insert_into_hadoop_fs_relation_command.outputs_enriched_orders"
@@ -24,8 +25,7 @@ def _dataset(events: list[dict], suffix: str) -> str:
 
 
 def _post(service, events: list[dict]) -> None:
-    response = service.post("/api/v1/lineage", json=events)
-    assert response.status_code == 201, response.text
+    post_batches(lambda body: service.post("/api/v1/lineage", json=body), events)
 
 
 def _graph(service, path: str, node_id: str, **params) -> dict[str, dict]:
@@ -63,7 +63,7 @@ def pipeline(service, pipeline_events):
 
 def test_lineage_of_a_dataset_at_depth_0_is_its_writer_with_its_inputs_and_outputs(service, pipeline):
     enriched, raw_orders = _dataset(pipeline, "/outputs/enriched_orders"), _dataset(pipeline, "/raw_orders.jsonl")
-    customers, products = _dataset(pipeline, "/inputs/customer_master"), _dataset(pipeline, "/inputs/product_catalog")
+    customers, products = _dataset(pipeline, "/outputs/customer_master"), _dataset(pipeline, "/inputs/product_catalog")
     nodes = _graph(service, "lineage", f"dataset:file:{enriched}", depth=0)
     job = f"job:{NS}:{WRITER}"
     inputs = [f"dataset:file:{name}" for name in (customers, products, raw_orders)]
@@ -89,17 +89,19 @@ def test_lineage_depth_counts_job_steps_through_shared_datasets(service, pipelin
     jobs_at = {depth: {n[len(f"job:{NS}:"):] for n in _graph(service, "lineage", enriched, depth=depth)
                        if n.startswith("job:")} for depth in (0, 1, 2, 3)}
     assert jobs_at[0] == {WRITER}
-    # depth 1: every job sharing a dataset with the writer, readers of the same inputs included (as Marquez)
+    # depth 1: every job sharing a dataset with the writer, readers of the same inputs included (as Marquez):
+    # the writer of customer_master, its other reader (financial), the readers of enriched_orders and of
+    # product_catalog
     assert {WRITER, "orders.execute_insert_into_hadoop_fs_relation_command.outputs_order_summary",
             "orders.execute_insert_into_hadoop_fs_relation_command.rejects_raw_orders",
+            "customers.execute_insert_into_hadoop_fs_relation_command.outputs_customer_master",
+            "financial.execute_insert_into_hadoop_fs_relation_command.outputs_processed_transactions",
             "data_quality.execute_insert_into_hadoop_fs_relation_command.outputs_data_quality_report",
             "analytics.execute_insert_into_hadoop_fs_relation_command.outputs_trending_content"} <= jobs_at[1]
-    assert not any(j.startswith(("financial.", "customers.", "compliance.")) for j in jobs_at[1])
-    # depth 2: through raw_transactions and raw_customers, which data_quality also reads
-    assert any(j.startswith("financial.") for j in jobs_at[2])
-    assert any(j.startswith("customers.") for j in jobs_at[2])
+    assert not any(j.startswith(("compliance.", "ml_pipeline.", "data_lake_ingestion.")) for j in jobs_at[1])
+    # depth 2: through order_summary (ML, the lake) and data_lineage_summary (compliance): one pipeline
+    assert {j.split(".")[0] for j in jobs_at[2]} >= {"compliance", "ml_pipeline", "data_lake_ingestion"}
     assert jobs_at[0] < jobs_at[1] < jobs_at[2] <= jobs_at[3]
-    assert not any(j.startswith(("compliance.", "ml_pipeline.")) for j in jobs_at[3])  # not connected at all
 
 
 def test_lineage_default_depth_and_a_job_without_datasets(service, pipeline):
@@ -252,11 +254,15 @@ def test_a_dataset_no_job_touches_is_a_graph_of_itself(service):
 
 def test_column_lineage_of_a_field_names_its_exact_inputs_and_transformations(service, pipeline):
     enriched, raw_orders = _dataset(pipeline, "/outputs/enriched_orders"), _dataset(pipeline, "/raw_orders.jsonl")
-    customers = _dataset(pipeline, "/inputs/customer_master")
+    customers = _dataset(pipeline, "/outputs/customer_master")
+    raw_customers = _dataset(pipeline, "/raw_customers.csv")
     node_id = f"datasetField:file:{enriched}:net_amount"
-    nodes = _graph(service, "column-lineage", node_id)
     inputs = {f"datasetField:file:{customers}:segment", f"datasetField:file:{raw_orders}:quantity",
               f"datasetField:file:{raw_orders}:unit_price"}
+    # further up, the customers job computed the master's segment from the raw CRM export
+    upstream_of_master = f"datasetField:file:{raw_customers}:segment"
+    assert set(_graph(service, "column-lineage", node_id)) == {node_id, *inputs, upstream_of_master}
+    nodes = _graph(service, "column-lineage", node_id, depth=1)
     assert set(nodes) == {node_id} | inputs  # the FILTER and JOIN inputs of the whole dataset are left out
     assert {n["type"] for n in nodes.values()} == {"DATASET_FIELD"}
     net = nodes[node_id]
@@ -264,7 +270,7 @@ def test_column_lineage_of_a_field_names_its_exact_inputs_and_transformations(se
     assert net["outEdges"] == []
     for input_id in inputs:
         assert nodes[input_id]["outEdges"] == [{"origin": input_id, "destination": node_id}]
-        assert nodes[input_id]["data"]["inputFields"] == []
+        assert nodes[input_id]["data"]["inputFields"] == []  # beyond the depth asked for
     data = net["data"]
     assert (data["namespace"], data["dataset"], data["field"], data["fieldType"]) == ("file", enriched, "net_amount",
                                                                                        "double")
@@ -302,7 +308,8 @@ def test_column_lineage_of_a_dataset_and_of_a_job(service, pipeline):
         if node["data"]["dataset"] == enriched:
             assert node["inEdges"], node["id"]  # every output field has lineage in this job
     assert {n["data"]["dataset"].rsplit("/", 1)[1] for n in nodes.values()} == {
-        "enriched_orders", "raw_orders.jsonl", "customer_master", "product_catalog"}
+        "enriched_orders", "raw_orders.jsonl", "customer_master", "product_catalog",
+        "raw_customers.csv"}  # upstream of customer_master, through the customers job
     assert _graph(service, "column-lineage", f"job:{NS}:{WRITER}") == nodes
     # the application's job writes nothing itself: no fields
     assert _graph(service, "column-lineage", f"job:{NS}:orders") == {}

@@ -19,6 +19,7 @@ from marquez_client.errors import APIError
 
 from lineage_audit.service.app import create_app
 from lineage_audit.service.settings import ServiceSettings
+from tests.service.conftest import post_batches
 
 NAMESPACE = "data-lineage-audit"
 
@@ -43,8 +44,7 @@ def base_url(tmp_path_factory, pipeline_events):
         time.sleep(0.05)
     url = f"http://127.0.0.1:{port}"
     try:
-        response = requests.post(f"{url}/api/v1/lineage", json=pipeline_events, timeout=60)
-        assert response.status_code == 201, response.text
+        post_batches(lambda body: requests.post(f"{url}/api/v1/lineage", json=body, timeout=60), pipeline_events)
         yield url
     finally:
         server.should_exit = True

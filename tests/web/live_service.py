@@ -50,12 +50,16 @@ class LiveService:
             return False
 
     def post(self, events: list[dict]) -> None:
-        """POST the events as one batch; every one must be accepted."""
-        request = urllib.request.Request(f"{self.url}/api/v1/lineage", data=json.dumps(list(events)).encode(),
-                                         headers={"Content-Type": "application/json"}, method="POST")
-        with urllib.request.urlopen(request, timeout=300) as response:
-            if response.status not in (200, 201):
-                raise AssertionError(f"POST /api/v1/lineage -> {response.status} {response.read()[:500]!r}")
+        """POST the events in order, in requests of a few MB (a body may hold 10 MB); every one must be accepted."""
+        from tests.service.conftest import batches
+
+        for batch in batches(list(events)):
+            body = json.dumps(batch).encode()
+            request = urllib.request.Request(f"{self.url}/api/v1/lineage", data=body,
+                                             headers={"Content-Type": "application/json"}, method="POST")
+            with urllib.request.urlopen(request, timeout=300) as response:
+                if response.status not in (200, 201):
+                    raise AssertionError(f"POST /api/v1/lineage -> {response.status} {response.read()[:500]!r}")
 
     def get(self, path: str, **params) -> dict:
         """GET ``/api/v1/<path>`` as JSON."""
