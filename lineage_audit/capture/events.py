@@ -207,10 +207,14 @@ def _input_facets(ref: DatasetRef, settings: CaptureSettings) -> dict[str, Any]:
 
 
 def _partition_locations(refs: Sequence[DatasetRef]) -> list[str]:
-    """The partition folders behind a trimmed dataset name (the official ``subset`` facet's locations)."""
+    """The partition folders behind a trimmed dataset name (the official ``subset`` facet's locations).
+
+    Only the partition trimmers make a subset: a name the removePath pattern shortened gets none, as
+    with the official listener.
+    """
     names = []
     for ref in refs:
-        identity, location = dataset_identity(ref.uri), location_identity(ref.uri)
+        identity, location = dataset_identity(ref.uri, remove=False), location_identity(ref.uri)
         if location != identity and location[1] not in names:
             names.append(location[1])
     return names

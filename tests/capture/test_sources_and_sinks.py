@@ -329,3 +329,29 @@ def test_a_ctas_reported_once_the_default_session_is_gone_keeps_its_database_loc
     warehouse = Path(spark.conf.get("spark.sql.warehouse.dir").removeprefix("file:"))
     assert event["outputs"][0]["facets"]["symlinks"]["identifiers"] == [
         {"namespace": f"file:{warehouse}", "name": "default.adults_ctas", "type": "TABLE"}]
+
+
+def test_the_remove_path_pattern_names_a_write_after_its_folder_and_the_job_after_the_full_path(
+        spark, tmp_path, people):
+    """spark.openlineage.dataset.removePath.pattern (spark-defaults.conf cuts a saved model's /model_card):
+    the dataset is the model folder, the job name keeps the written path, and no subset facet is made
+    (only the partition trimmers make one), as with the official listener."""
+    model = tmp_path / "trained_model"
+    [written] = _capture(spark, tmp_path, lambda: spark.read.parquet(people).write.mode("overwrite")
+                         .parquet(str(model / "model_card")))
+    output = written["outputs"][0]
+    assert (output["namespace"], output["name"]) == ("file", str(model))
+    assert written["job"]["name"].endswith(".trained_model_model_card")
+    assert "subset" not in output["outputFacets"]
+
+
+def test_work_done_with_capture_paused_is_not_captured_and_capture_resumes_after(spark, tmp_path, people):
+    from lineage_audit.capture.pause import capture_paused
+
+    def work():
+        with capture_paused(spark):
+            spark.read.parquet(people).write.mode("overwrite").parquet(str(tmp_path / "hidden"))
+        spark.read.parquet(people).write.mode("overwrite").parquet(str(tmp_path / "shown"))
+
+    written = _capture(spark, tmp_path, work)
+    assert [e["outputs"][0]["name"] for e in written] == [str(tmp_path / "shown")]

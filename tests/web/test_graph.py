@@ -1,10 +1,8 @@
 """The lineage graph after the customers and orders jobs ran: tables, then columns, in one view.
 
 Field expectations come from the jobs' hand-written column lineage (tests/lineage/expected_*.py); the
-table graph from the events. The real customers and orders jobs share no table (orders reads the
-generated ``customer_master``), so the cross-job case adds one synthetic job that publishes
-``customer_master`` from ``processed_customers``: then an orders column leads back, through three
-jobs, to the raw customers file.
+table graph from the events. The two jobs share a table: customers writes the customer master that
+orders joins, so an orders column leads back, across both jobs, to the raw customers file.
 """
 
 from __future__ import annotations
@@ -16,12 +14,11 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.events import dataset, run_events, two_job_events
+from tests.web.events import two_job_events
 from tests.lineage.harness import table_names
 from tests.web.expected import FieldLineage, field_id, table_graph
-from tests.web.live_service import LiveService
 from tests.web.ui import (
-    attributes, field_edge, graph_url, highlighted, layout_count, nodes, open_page, shows_name, visible_text,
+    attributes, field_edge, graph_url, highlighted, layout_count, nodes, shows_name, visible_text,
     wait_for_graph,
 )
 
@@ -120,7 +117,9 @@ def test_focused_graph_full_toggle_depth_zoom_and_fit(page, events):
     root = f"dataset:{enriched[0]}:{enriched[1]}"
     everything, edges = table_graph(events, enriched, depth=1)
     focused = {root} | _reachable(root, edges) | _reachable(root, {(b, a) for a, b in edges})
-    assert len(focused) == 5 < len(everything)  # the write job and its 3 inputs; nothing reads the output
+    # the write job and its 3 inputs, and upstream of customer_master its writer (customers) and the raw CRM
+    # export; nothing reads the output
+    assert len(focused) == 7 < len(everything)
     page.goto(graph_url(root, depth=1, full=False))
     graph = wait_for_graph(page)
     assert set(nodes(page)) == focused
@@ -180,7 +179,8 @@ def test_selecting_net_amount_highlights_exactly_its_upstream_fields_with_labell
 
     select_field(page, net_amount)
     upstream = {field_id(f) for f in fields.upstream(net_amount)}
-    assert len(upstream) == 3  # quantity, unit_price of raw_orders; segment of customer_master
+    # quantity, unit_price of raw_orders; segment of customer_master, and the raw segment customers made it from
+    assert len(upstream) == 4
     assert eventually(lambda: highlighted(page, "upstream"), upstream) == upstream
     assert highlighted(page, "downstream") == set()  # nothing reads enriched_orders
     assert highlighted(page, "selected") == {field_id(net_amount)}
@@ -254,7 +254,9 @@ def test_every_column_the_two_jobs_write_leads_back_to_its_source_columns(page, 
         select_field(page, (path, column))
         upstream = {field_id(f) for f in fields.upstream((path, column))}
         assert eventually(lambda: highlighted(page, "upstream"), upstream) == upstream, column
-        assert highlighted(page, "downstream") == set(), column  # nothing reads what the two jobs write
+        # what orders computes from the customer master; nothing reads what orders writes
+        downstream = {field_id(f) for f in fields.downstream((path, column))}
+        assert eventually(lambda: highlighted(page, "downstream"), downstream) == downstream, column
     assert layout_count(page) == layouts
 
 
@@ -284,38 +286,19 @@ def test_masked_columns_show_masking_on_their_edges(page, events, fields):
     assert eventually(lambda: highlighted(page, "downstream"), downstream) == downstream
 
 
-def test_an_orders_column_leads_back_across_jobs_to_the_raw_customers_file(
-        browser, ui_built, events, fields, pipeline_events, tmp_path):
-    """customers writes processed_customers; a publishing job (synthetic) turns it into customer_master;
-    orders reads that. net_amount's upstream then reaches raw_customers.csv through three jobs."""
-    processed = next(d for e in events if e["eventType"] == "COMPLETE" for d in e["outputs"]
-                     if d["name"].endswith("/processed_customers"))
-    master = next(d for e in events if e["job"]["name"].endswith("outputs_enriched_orders")
-                  for d in e["inputs"] if d["name"].endswith("/customer_master"))
-    publish = {(master["name"], "segment"): {(processed["name"], "age"): {"DIRECT/TRANSFORMATION"}},
-               (master["name"], "country"): {(processed["name"], "country_code"): {"DIRECT/IDENTITY"}},
-               (master["name"], "customer_id"): {(processed["name"], "customer_id"): {"DIRECT/IDENTITY"}}}
-    bridge = run_events("customer_master_publish.write_customer_master",
-                        inputs=[dataset(processed["name"], schema(processed))],
-                        outputs=[dataset(master["name"], schema(master), lineage={
-                            out: [(source, field, code) for (source, field), codes in sources.items() for code in codes]
-                            for (_, out), sources in publish.items()})])
+def test_an_orders_column_leads_back_across_jobs_to_the_raw_customers_file(page, events, fields):
+    """customers writes customer_master, orders joins it: the orders' customer_segment leads back through
+    both jobs to the segment column of raw_customers.csv, and that raw column leads forward to the orders."""
     enriched = written(events, "orders", "enriched_orders")
-    net_amount = (enriched[1], "net_amount")
-    upstream = {field_id(f) for f in fields.plus(publish).upstream(net_amount)}
-    assert {f.rsplit(":", 1)[1] for f in upstream if "/raw_customers.csv:" in f} == {"birth_date", "updated_at"}
-
-    live = LiveService(tmp_path)
-    try:
-        live.post(two_job_events(pipeline_events) + bridge)
-        with open_page(browser, live.url) as page:
-            page.goto(graph_url(f"dataset:{enriched[0]}:{enriched[1]}", depth=2, columns=True))
-            wait_for_graph(page)
-            select_field(page, net_amount)
-            assert eventually(lambda: highlighted(page, "upstream"), upstream) == upstream
-    finally:
-        live.stop()
-
-
-def schema(entry: dict) -> dict[str, str]:
-    return {f["name"]: f["type"] for f in entry["facets"]["schema"]["fields"]}
+    segment = (enriched[1], "customer_segment")
+    upstream = {field_id(f) for f in fields.upstream(segment)}
+    assert {f.rsplit("/", 1)[1] for f in upstream} == {"customer_master:segment", "raw_customers.csv:segment"}
+    page.goto(graph_url(f"dataset:{enriched[0]}:{enriched[1]}", depth=2, columns=True))
+    wait_for_graph(page)
+    select_field(page, segment)
+    assert eventually(lambda: highlighted(page, "upstream"), upstream) == upstream
+    raw_segment = next(f for f in fields.upstream(segment) if f[0].endswith("raw_customers.csv"))
+    select_field(page, raw_segment)
+    downstream = {field_id(f) for f in fields.downstream(raw_segment)}
+    assert field_id(segment) in downstream
+    assert eventually(lambda: highlighted(page, "downstream"), downstream) == downstream
