@@ -67,6 +67,7 @@ class JobRun:
         self.summary = JobSummary(job)
         self._inputs: dict[str, DataFrame] = {}
         self._rejects: dict[str, list[DataFrame]] = {}
+        self._written_schemas: dict[str, StructType] = {}
         self._started = 0.0
         self.exit_code = 0
 
@@ -92,11 +93,18 @@ class JobRun:
         write_table(df.observe(written, F.count(F.lit(1)).alias("rows")), self.catalog.output(table))
         rows = int(written.get["rows"])
         self.summary.rows_out[table] = rows
+        self._written_schemas[table] = df.schema
         return rows
 
     def read_back(self, table: str) -> DataFrame:
-        """Output ``table`` as this job published it (not counted as an input of the run)."""
-        return read_table(self.spark, self.catalog.output(table))
+        """Output ``table`` as this job published it (not counted as an input of the run).
+
+        Read with the schema it was written with: Spark then has no footers to read, a Spark job the
+        official lineage listener sometimes names by its job number, a new job name on every run.
+        """
+        spec = self.catalog.output(table)
+        schema = self._written_schemas.get(table) if spec.format == "parquet" else None  # Delta keeps its own
+        return read_table(self.spark, spec, schema)
 
     def record_rows(self, table: str, rows: int) -> None:
         """Count rows an output received by other means than ``write`` (a Delta MERGE, say)."""

@@ -226,14 +226,16 @@ def _names_in_store(client) -> tuple[set[str], set[str], int]:
     return {f"{j['namespace']}/{j['name']}" for j in jobs}, datasets, runs
 
 
-def test_a_second_make_run_adds_runs_but_no_job_or_dataset_name(official_rerun, tmp_path):
+def test_a_second_make_run_adds_runs_but_no_job_or_dataset_name(request, official_rerun, tmp_path):
     """The store after ``make run`` twice names the same jobs and datasets as after once: stable identities
     (a saved model is one dataset, its stage folders do not appear, no name holds a random id)."""
     from tests.service.conftest import make_client
 
     copy, first = official_rerun
     spool = sorted((copy / "lineage-spool").glob("*.json"))
-    once = [json.loads(p.read_text()) for p in spool if p.name in first]
+    # the first run wrote in the original data directory: the same tables, relocated into the copy
+    original = str(request.getfixturevalue("official_pipeline_run"))
+    once = [json.loads(p.read_text().replace(original, str(copy))) for p in spool if p.name in first]
     twice = [json.loads(p.read_text()) for p in spool if p.name not in first]
     assert once and twice
     with make_client(f"sqlite:///{tmp_path / 'store.db'}") as client:
