@@ -155,7 +155,9 @@ def run_jobs(jobs: Sequence[str], data_dir: Path, log: Callable[[str], None] = p
         elif missing:
             writers = pipeline_order(ancestor_jobs(job, catalog) | {job})
             tables = ", ".join(f"{t} (written by {w})" for t, w in missing)
-            reason = (f"skipped: it reads {tables}, which does not exist yet. Run the upstream job first: "
+            which = "which does not exist yet" if len(missing) == 1 else "which do not exist yet"
+            first = "job" if len(writers) == 2 else "jobs"
+            reason = (f"skipped: it reads {tables}, {which}. Run the upstream {first} first: "
                       f"make run JOB=\"{' '.join(writers)}\" (or make run, the whole pipeline)")
         else:
             result = run_job(job, data_dir)
