@@ -172,3 +172,15 @@ class Pipeline:
 
 def _time(event: Mapping) -> datetime:
     return datetime.fromisoformat(event["eventTime"].replace("Z", "+00:00"))
+
+
+def reachable(start: str, edges: set[tuple[str, str]]) -> set[str]:
+    """Every node reached from ``start`` along directed ``edges`` (``start`` itself only on a cycle)."""
+    seen, todo = set(), [start]
+    while todo:
+        here = todo.pop()
+        for a, b in edges:
+            if a == here and b not in seen:
+                seen.add(b)
+                todo.append(b)
+    return seen

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from tests.web.events import two_job_events
 from tests.lineage.harness import table_names
-from tests.web.expected import FieldLineage, field_id, table_graph
+from tests.web.expected import FieldLineage, field_id, reachable, table_graph
 from tests.web.ui import (
     attributes, field_edge, graph_url, highlighted, layout_count, nodes, shows_name, visible_text,
     wait_for_graph,
@@ -116,7 +116,7 @@ def test_focused_graph_full_toggle_depth_zoom_and_fit(page, events):
     enriched = written(events, "orders", "enriched_orders")
     root = f"dataset:{enriched[0]}:{enriched[1]}"
     everything, edges = table_graph(events, enriched, depth=1)
-    focused = {root} | _reachable(root, edges) | _reachable(root, {(b, a) for a, b in edges})
+    focused = {root} | reachable(root, edges) | reachable(root, {(b, a) for a, b in edges})
     # the write job and its 3 inputs, and upstream of customer_master its writer (customers) and the raw CRM
     # export; nothing reads the output
     assert len(focused) == 7 < len(everything)
@@ -150,17 +150,6 @@ def test_focused_graph_full_toggle_depth_zoom_and_fit(page, events):
     expect(page.locator("[data-testid=graph-node]")).to_have_count(len(just_the_writer))
     assert set(nodes(page)) == just_the_writer
     expect(page).to_have_url(re.compile(r"depth=0.*full=1"))
-
-
-def _reachable(start: str, edges: set[tuple[str, str]]) -> set[str]:
-    seen, todo = set(), [start]
-    while todo:
-        here = todo.pop()
-        for a, b in edges:
-            if a == here and b not in seen:
-                seen.add(b)
-                todo.append(b)
-    return seen
 
 
 def test_selecting_net_amount_highlights_exactly_its_upstream_fields_with_labelled_edges(

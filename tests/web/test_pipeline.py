@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.web.events import JOB_NAMESPACE, dataset, run_events
-from tests.web.expected import Pipeline
+from tests.web.expected import Pipeline, reachable
 from tests.web.live_service import serve_events
 from tests.web.test_graph import eventually
 from tests.web.ui import (
@@ -71,14 +71,7 @@ def _applications_drawn(pipeline: Pipeline) -> tuple[set[str], set[str]]:
 
 def _on_a_cycle(edge: tuple[str, str], edges: set[tuple[str, str]]) -> bool:
     """Whether the edge's source is reachable from its target (no drawing puts both ends left of the other)."""
-    seen, todo = {edge[1]}, [edge[1]]
-    while todo:
-        here = todo.pop()
-        for a, b in edges:
-            if a == here and b not in seen:
-                seen.add(b)
-                todo.append(b)
-    return edge[0] in seen
+    return edge[0] == edge[1] or edge[0] in reachable(edge[1], edges)
 
 
 def test_the_pipeline_is_in_the_navigation_and_shows_every_job_and_dataset_left_to_right(page, pipeline, screenshot):

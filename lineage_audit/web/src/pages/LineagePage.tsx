@@ -2,10 +2,11 @@
 // column level as a toggle in the same graph, a side panel that never moves the graph, live by polling.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { paths } from "../api";
-import { fieldClosure, fieldRows, loadColumnGraph, type ColumnGraph } from "../graph/columns";
+import { fieldRows, loadColumnGraph, type ColumnGraph } from "../graph/columns";
 import { GraphCanvas } from "../graph/GraphCanvas";
 import { buildModel, type GraphModel } from "../graph/model";
 import { SidePanel } from "../graph/SidePanel";
+import { useGraphSelection } from "../graph/selection";
 import { useGraphLayout } from "../graph/useGraphLayout";
 import { usePolled } from "../poll";
 import { DEFAULT_DEPTH, hrefs, navigate, type Route } from "../router";
@@ -85,26 +86,8 @@ export function LineagePage({ route }: { route: Route }) {
   const layout = useGraphLayout(model, columns ? rows : null, waiting, fitKey);
   const { placed, layoutCount, error: layoutError } = layout;
 
-  const [selectedNode, setSelectedNode] = useState<string | null>(null);
-  const [selectedField, setSelectedField] = useState<string | null>(null);
   const [centerRequest, setCenterRequest] = useState<{ id: string; seq: number } | null>(null);
-  useEffect(() => {
-    setSelectedNode(null);
-    setSelectedField(null);
-  }, [node]);
-  const marks = useMemo(
-    () => (selectedField && columnData.graph ? fieldClosure(columnData.graph, selectedField) : null),
-    [selectedField, columnData.graph],
-  );
-
-  const selectNode = useCallback((id: string | null) => {
-    setSelectedNode(id);
-    setSelectedField(null);
-  }, []);
-  const selectField = useCallback((id: string) => {
-    setSelectedField(id);
-    setSelectedNode(null);
-  }, []);
+  const { selectedNode, selectedField, marks, selectNode, selectField } = useGraphSelection(columnData.graph, node);
   const openNode = useCallback((id: string) => navigate(hrefs.lineage(id, { depth, columns, full })), [
     depth, columns, full,
   ]);

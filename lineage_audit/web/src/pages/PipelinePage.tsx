@@ -5,10 +5,11 @@
 // passes through.
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { paths } from "../api";
-import { columnGraphOf, fieldClosure, fieldRows, type ColumnGraph } from "../graph/columns";
+import { columnGraphOf, fieldRows, type ColumnGraph } from "../graph/columns";
 import { GraphCanvas } from "../graph/GraphCanvas";
 import { buildModel, type GraphModel } from "../graph/model";
 import { SidePanel } from "../graph/SidePanel";
+import { useGraphSelection } from "../graph/selection";
 import { useGraphLayout } from "../graph/useGraphLayout";
 import { jobNodeId } from "../names";
 import { usePolled, usePolledAll } from "../poll";
@@ -88,21 +89,8 @@ function PipelineGraph({ namespace, columns, namespaces }: {
   const layout = useGraphLayout(model, columns ? rows : null, waiting, `${namespace}|${columns}`);
   const { placed, layoutCount } = layout;
 
-  const [selectedNode, setSelectedNode] = useState<string | null>(null);
-  const [selectedField, setSelectedField] = useState<string | null>(null);
   const [centerRequest, setCenterRequest] = useState<{ id: string; seq: number } | null>(null);
-  const marks = useMemo(
-    () => (selectedField && columnGraph ? fieldClosure(columnGraph, selectedField) : null),
-    [selectedField, columnGraph],
-  );
-  const selectNode = useCallback((id: string | null) => {
-    setSelectedNode(id);
-    setSelectedField(null);
-  }, []);
-  const selectField = useCallback((id: string) => {
-    setSelectedField(id);
-    setSelectedNode(null);
-  }, []);
+  const { selectedNode, selectedField, marks, selectNode, selectField } = useGraphSelection(columnGraph, namespace);
   const openNode = useCallback((id: string) => navigate(hrefs.lineage(id, { depth: DEFAULT_DEPTH, columns })),
     [columns]);
   const centerOn = useCallback((id: string) => {
