@@ -91,3 +91,17 @@ def test_a_missing_upstream_output_names_the_job_that_writes_it(tmp_path):
     message = str(MissingTableError(catalog.table("customer_master")))
     assert "'customer_master' not found" in message and "make run JOB=customers" in message
     assert "make data" in str(MissingTableError(catalog.table("raw_orders")))
+
+
+def test_data_an_older_generator_made_is_made_again_and_its_stale_tables_go(tmp_path):
+    import json
+
+    quiet = lambda _: None  # noqa: E731
+    assert ensure_data(tmp_path, scale=0.01, log=quiet) is True
+    marker = tmp_path / "inputs" / ".generated.json"
+    marker.write_text(json.dumps({"scale": 0.01, "seed": 42}))  # as version 1 wrote it
+    (tmp_path / "inputs" / "customer_master").mkdir()  # a table version 1 generated and jobs now write
+    assert generated_with(tmp_path) is None
+    assert ensure_data(tmp_path, scale=None, log=quiet) is True
+    assert not (tmp_path / "inputs" / "customer_master").exists()
+    assert generated_with(tmp_path) == {"scale": 1.0, "seed": 42}

@@ -17,6 +17,7 @@ currencies, out-of-range ages) so the jobs' quality and quarantine paths have wo
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Callable, Iterable
@@ -27,6 +28,9 @@ from lineage_audit.sample_data.common import Scale
 
 DEFAULT_SEED = 42
 MARKER = ".generated.json"  # in the inputs folder: the scale and seed of a complete generation
+# Raised whenever what is generated changes (tables, columns), so that data made by an older version is
+# made again instead of being read by jobs that expect the new shape. 2: the connected pipeline.
+GENERATOR_VERSION = 2
 Generator = Callable[[Path, Scale, int], int]
 
 GENERATORS: dict[str, Generator] = {
@@ -64,6 +68,13 @@ def generate(
     unknown = sorted(set(wanted) - set(GENERATORS))
     if unknown:
         raise ValueError(f"no generator for {', '.join(unknown)}; known: {', '.join(GENERATORS)}")
+    inputs_dir = Path(catalog.root) / "inputs"
+    if set(wanted) == set(GENERATORS) and (inputs_dir / MARKER).exists():
+        # a complete regeneration: drop what an older version generated and this one does not
+        stale = {p.name for p in inputs_dir.iterdir()} - {Path(catalog.input(n).path).name for n in GENERATORS}
+        for name in stale - {MARKER}:
+            target = inputs_dir / name
+            shutil.rmtree(target) if target.is_dir() else target.unlink()
     counts = {}
     for name in wanted:
         started = time.perf_counter()
@@ -72,13 +83,19 @@ def generate(
             progress(f"  {name:<26} {counts[name]:>10,} rows  {time.perf_counter() - started:5.1f} s")
     marker = Path(catalog.root) / "inputs" / MARKER
     if set(wanted) == set(GENERATORS):
-        marker.write_text(json.dumps({"scale": scale, "seed": seed}))
+        marker.write_text(json.dumps({"scale": scale, "seed": seed, "version": GENERATOR_VERSION}))
     elif marker.exists():
         marker.unlink()  # a partial regeneration: the set no longer matches one scale and seed
     return counts
 
 
 def generated_with(data_dir: str | Path | None = None) -> dict | None:
-    """The scale and seed of the complete sample data in ``data_dir``, or None if there is none."""
+    """The scale and seed of the complete sample data in ``data_dir``; None if there is none, or if an
+    older version of the generator made it (its tables are not what the jobs now read)."""
     marker = Path(load_catalog(data_dir=data_dir).root) / "inputs" / MARKER
-    return json.loads(marker.read_text()) if marker.exists() else None
+    if not marker.exists():
+        return None
+    made = json.loads(marker.read_text())
+    if made.pop("version", None) != GENERATOR_VERSION:
+        return None
+    return made
