@@ -113,19 +113,28 @@ class JobRun:
     def save_model(self, table: str, model, card: DataFrame) -> int:
         """Publish a Spark ML model as output ``table``: one dataset, written by one captured write.
 
-        The model's own files (metadata and data of every stage, a dozen small writes into folders
-        named after the stages) are saved with lineage capture paused; then ``card``, a table that
-        says what was trained on what, is written into ``<table>/model_card`` and captured. The
-        removePath pattern in spark-defaults.conf names that write's dataset after the model
-        folder, so the lineage shows one dataset ``table`` with the card's schema and column
-        lineage. Returns the card's rows.
+        ``card``, a table that says what was trained on what, is written into ``<table>/model_card`` and
+        captured; the removePath pattern in spark-defaults.conf names that write's dataset after the
+        model folder, so the lineage shows one dataset ``table`` with the card's schema and column
+        lineage. The model's own files (metadata and data of every stage, a dozen small writes into
+        folders named after the stages) are saved beside it with lineage capture paused, then moved
+        into the folder. The card is written first, while capture runs as for every other write.
+        Returns the card's rows.
         """
         spec = self.catalog.output(table)
-        with capture_paused(self.spark):
-            model.write().overwrite().save(spec.path)
+        jvm, conf = self.spark.sparkContext._jvm, self.spark.sparkContext._jsc.hadoopConfiguration()
+        hadoop_path = jvm.org.apache.hadoop.fs.Path
+        target, staging = hadoop_path(spec.path), hadoop_path(spec.path.rstrip("/") + ".saving")
+        fs = target.getFileSystem(conf)
+        fs.delete(target, True)  # a rerun replaces the model, card and files alike
         written = Observation(f"rows_written_{table}")
         card_spec = TableSpec(table, f"{spec.path.rstrip('/')}/{MODEL_CARD}", "parquet")
         write_table(card.observe(written, F.count(F.lit(1)).alias("rows")), card_spec)
+        with capture_paused(self.spark):
+            model.write().overwrite().save(str(staging))
+        for part in fs.listStatus(staging):
+            fs.rename(part.getPath(), hadoop_path(target, part.getPath().getName()))
+        fs.delete(staging, True)
         rows = int(written.get["rows"])
         self.summary.rows_out[table] = rows
         return rows

@@ -295,6 +295,7 @@ def _written(data_dir: Path, summary: dict, table_format: str) -> dict[str, int]
 def _check_every_write(events: list[dict], data_dir: Path, table_format: str, capture: str) -> None:
     """Every table every job wrote is the output of a COMPLETE event under the job's application run,
     with its exact row count and, where it was computed from input datasets, its column lineage."""
+    model = load_catalog(data_dir=data_dir, table_format=table_format).output("trained_model").path
     for job in JOBS:
         summary = json.loads((data_dir / "runs" / f"{job}.json").read_text())
         app = [e for e in events if e["job"]["name"] == job]
@@ -308,6 +309,11 @@ def _check_every_write(events: list[dict], data_dir: Path, table_format: str, ca
                 location = event["job"]["facets"]["sourceCodeLocation"]
                 assert location["url"].endswith(f"/jobs/{job}.py"), (job, location)
         for path, rows in _written(data_dir, summary, table_format).items():
+            if capture == "official" and table_format == "delta" and path == model:
+                # openlineage-spark 1.53.0 with the Delta extensions sends no event at all for the model
+                # card's write (a Parquet aggregate of the training set), wherever it comes in the job;
+                # with Parquet tables it does (README, "Built-in against official")
+                continue
             outputs = [(e, o) for e in completes for o in e["outputs"] if o["name"] == path]
             assert len(outputs) == 1, (capture, job, path, len(outputs))
             event, output = outputs[0]
