@@ -1,6 +1,7 @@
 # data-lineage-audit: everything a user runs goes through these targets.
 #   make run                 generate data if needed, run all eight jobs
 #   make run JOB=orders      run one job (JOB may list several: JOB="customers orders")
+#   make run PARALLEL=1      one job at a time, output live (default: two at once where the DAG allows)
 #   make test                the whole test suite
 #   make serve / make stop   the lineage service in the foreground / stop the background one
 # Needs Python 3.11+, Java 17 and Node.js 20.19+ with npm (for the web UI); the virtualenv is created on first use.
@@ -10,6 +11,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SCALE  ?=
 JOB    ?=
+PARALLEL ?=
 PYTEST_ARGS ?=
 
 .PHONY: help setup jars data run cluster-run serve stop test lint bench-jobs bench-capture bench-service bench-ui compare-captures screenshots ui clean distclean
@@ -72,7 +74,7 @@ data: setup
 # if the port belongs to something else (the real Marquez, say), the jobs send their events there.
 run: setup
 	@$(PY) -m lineage_audit.cli serve --background || echo "(continuing: capture sends to whatever listens on the configured port, or spools)"
-	$(PY) -m lineage_audit.cli run $(if $(SCALE),--scale $(SCALE)) $(JOB)
+	$(PY) -m lineage_audit.cli run $(if $(SCALE),--scale $(SCALE)) $(if $(PARALLEL),--parallel $(PARALLEL)) $(JOB)
 
 # The jobs on a real cluster manager: a standalone master and two one-core workers from pyspark's own
 # Spark, each job handed to spark-submit --master spark://... --properties-file spark-defaults.conf.

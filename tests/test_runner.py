@@ -105,3 +105,44 @@ def test_data_an_older_generator_made_is_made_again_and_its_stale_tables_go(tmp_
     assert ensure_data(tmp_path, scale=None, log=quiet) is True
     assert not (tmp_path / "inputs" / "customer_master").exists()
     assert generated_with(tmp_path) == {"scale": 1.0, "seed": 42}
+
+
+def test_parallel_runs_jobs_side_by_side_once_what_they_read_is_written(tmp_path, monkeypatch):
+    import threading
+
+    events, lock = [], threading.Lock()
+    side_by_side = threading.Barrier(2, timeout=10)  # orders and financial both wait for customers alone
+
+    def fake_run(job, data_dir, output=None):
+        with lock:
+            events.append(("start", job))
+        if job in ("orders", "financial"):
+            side_by_side.wait()  # raises unless the other one is running too
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(f"{job} printed this\n")
+        with lock:
+            events.append(("end", job))
+        return JobResult(job, 1 if job == "analytics" else 0, 1.0, None)
+
+    monkeypatch.setattr("lineage_audit.runner.run_job", fake_run)
+    monkeypatch.setattr("lineage_audit.runner.missing_upstream", lambda job, catalog: [])
+    logged = []
+    results = run_jobs(list(JOBS), tmp_path, log=logged.append, parallel=2)
+
+    assert [r.job for r in results] == list(JOBS)  # reported in pipeline order, whatever ended first
+    running, most = set(), 0
+    for kind, job in events:
+        if kind == "start":
+            ended = {j for k, j in events[:events.index((kind, job))] if k == "end"}
+            assert set(upstream_jobs(job)) <= ended, f"{job} started before the jobs it reads from ended"
+            running.add(job)
+            most = max(most, len(running))
+        else:
+            running.discard(job)
+    assert most == 2
+    # analytics failed: ml_pipeline, which reads its output, is skipped; compliance, which does not, runs
+    by_job = {r.job: r for r in results}
+    assert "analytics, which failed" in by_job["ml_pipeline"].skipped
+    assert by_job["compliance"].ok and ("start", "ml_pipeline") not in events
+    assert any("orders printed this" in line for line in logged)  # each job's output is shown when it ends
+    assert "6/8 jobs succeeded in 4.0 s (7.0 s of job time)" in report(results, tmp_path, wall_seconds=4.0)

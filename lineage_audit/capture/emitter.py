@@ -75,13 +75,17 @@ class Emitter:
             files = self.pending()
             for path in files:
                 try:
-                    self.client.transport.emit(_RawEvent(json.loads(path.read_text())))
+                    payload = path.read_text()
+                except FileNotFoundError:  # another job running beside this one replayed it already
+                    continue
+                try:
+                    self.client.transport.emit(_RawEvent(json.loads(payload)))
                 except Exception as exc:  # server still down: try again next time
                     log.info("replay stopped at %s: %s", path.name, exc)
                     break
-                path.unlink()
+                path.unlink(missing_ok=True)
                 sent += 1
-        return sent, len(files) - sent
+        return sent, len(self.pending())
 
     def close(self) -> None:
         try:
