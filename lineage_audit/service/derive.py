@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 from lineage_audit.service.events import (
     INTERNAL_FACETS, NAME_LIMIT, RUN_STATE, STATE_RANK, TERMINAL, Checked, Key, dumps, parse_time)
+from lineage_audit.service.job_renames import finished_runs_of, find_renames, move_parentless_jobs
 from lineage_audit.service.merge_sql import CHUNK, STATEMENTS, Sql, cursor_for, insert_values, run_statement, select_in
 
 VERSION_NAMESPACE = uuid.UUID("6f1f6d52-3f77-4f5e-9d3f-6b1c0f9b7a11")  # uuid5 namespace of derived versions
@@ -163,11 +164,18 @@ class Derivation:
             cursor_for(self.sql, self.cur).executemany(self.sql(statement), rows)
 
     def run(self) -> None:
+        self.renames = find_renames(self.sql, self.cur, self.events)
         for item in self.events:
             self._collect(item)
+        renamed = move_parentless_jobs(self.sql, self.cur, self.renames)
+        self.affected_jobs |= renamed
         self._write_names()
         self._write_facets()
         finished = self._write_runs()
+        if renamed:
+            again = finished_runs_of(self.sql, self.cur, sorted(self.job_ids[key] for key in renamed))
+            self._know_jobs({job_id for _run, job_id, *_rest in again})
+            finished = list({f[0]: f for f in finished + again}.values())
         self._write_versions()
         self._write_job_versions(finished)
         self._write_runless_job_versions()
@@ -235,6 +243,8 @@ class Derivation:
             return
         job = (item.job[0], item.job_name)
         parent = item.parent_job
+        if parent is None and job in self.renames:  # named without the parent it has
+            job = self.renames[job][0]
         self._mention_job(job, item.simple_name, parent[1] if parent else None, t)
         if parent:
             self._mention_job(parent, parent[1], None, t)

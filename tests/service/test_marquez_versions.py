@@ -303,6 +303,27 @@ def test_a_parent_run_id_that_is_not_a_uuid_maps_to_a_name_based_uuid(service):
         assert [(r["id"], r["state"]) for r in runs] == [(group_id, "NEW")], order
 
 
+def test_a_job_that_gains_a_parent_later_is_renamed_with_its_runs(service):
+    before, with_parent, after = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    step = {"job": "step", "outputs": [table("staged")]}
+    events = [run_event("START", 0, before, **step), run_event("COMPLETE", 10, before, job="step"),
+              run_event("START", 20, with_parent, run_facets={"parent": parent_facet(str(uuid.uuid4()))}, **step),
+              run_event("COMPLETE", 30, with_parent, job="step"),
+              run_event("START", 40, after, **step), run_event("COMPLETE", 50, after, job="step")]
+    for order in ORDERS:
+        post_in_order(service, events, order)
+        names = sorted(j["name"] for j in get(service, f"/namespaces/tests-{order}/jobs")["jobs"])
+        assert names == ["nightly", "nightly.step"], order
+        job = get(service, f"/namespaces/tests-{order}/jobs/nightly.step")
+        assert (job["simpleName"], job["parentJobName"]) == ("step", "nightly"), order
+        assert (job["createdAt"], job["updatedAt"]) == (at(0), at(50)), order
+        runs = get(service, f"/namespaces/tests-{order}/jobs/nightly.step/runs")["runs"]
+        assert [r["id"] for r in runs] == [run_id_in(order, r) for r in (after, with_parent, before)], order
+        [version] = get(service, f"/namespaces/tests-{order}/jobs/nightly.step/versions")["versions"]
+        assert {r["jobVersion"]["version"] for r in runs} == {version["version"]} == {job["currentVersion"]}, order
+        assert (version["createdAt"], version["latestRun"]["id"]) == (at(10), run_id_in(order, after)), order
+
+
 # -- streaming ----------------------------------------------------------------------------------
 
 def test_a_streaming_job_is_versioned_while_it_runs_and_keeps_its_edges(service):
