@@ -14,7 +14,8 @@ import json
 import re
 import uuid
 
-from tests.service.test_ingest import PRODUCER, at, dataset, run_event
+from lineage_audit.service.db import jobs
+from tests.service.test_ingest import PRODUCER, T0, at, dataset, run_event
 
 API = "/api/v1"
 ORDERS = ("forward", "reversed", "batch")
@@ -322,6 +323,26 @@ def test_a_job_that_gains_a_parent_later_is_renamed_with_its_runs(service):
         [version] = get(service, f"/namespaces/tests-{order}/jobs/nightly.step/versions")["versions"]
         assert {r["jobVersion"]["version"] for r in runs} == {version["version"]} == {job["currentVersion"]}, order
         assert (version["createdAt"], version["latestRun"]["id"]) == (at(10), run_id_in(order, after)), order
+
+
+def test_a_parentless_job_merges_into_its_child_job_where_a_store_holds_both(service):
+    """A store written before jobs were renamed may hold "step" and "nightly.step": the next event with the
+    parent moves the runs and facets of "step" into "nightly.step" (the newer facet of a name wins)."""
+    old_run, new_run = str(uuid.uuid4()), str(uuid.uuid4())
+    documented = {"documentation": facet(description="old text")}
+    assert service.post(f"{API}/lineage", json=run_event("COMPLETE", 0, old_run, job="step",
+                                                         job_facets=documented)).status_code == 201
+    with service.app.state.engine.begin() as conn:
+        conn.execute(jobs.insert().values(namespace="tests", name="nightly.step", simple_name="step",
+                                          parent_job_name="nightly", type="BATCH", created_at=T0, updated_at=T0))
+    newer = {"documentation": facet(description="new text")}
+    event = run_event("COMPLETE", 20, new_run, job="step", job_facets=newer,
+                      run_facets={"parent": parent_facet(str(uuid.uuid4()))})
+    assert service.post(f"{API}/lineage", json=event).status_code == 201
+    assert service.get(f"{API}/namespaces/tests/jobs/step").status_code == 404
+    job = get(service, "/namespaces/tests/jobs/nightly.step")
+    assert (job["description"], job["facets"]["documentation"]["description"]) == ("new text", "new text")
+    assert [r["id"] for r in job["latestRuns"]] == [new_run, old_run]
 
 
 # -- streaming ----------------------------------------------------------------------------------
