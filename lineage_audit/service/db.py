@@ -143,6 +143,8 @@ dataset_versions = Table(
     Column("uuid", UUID, primary_key=True),
     Column("dataset_id", Integer, ForeignKey("datasets.id"), nullable=False),
     Column("run_uuid", UUID),  # the run that produced it
+    # RUN: a run's output; EVENT: a DatasetEvent; READ: made by the runs that read a dataset without a version
+    Column("origin", String(8), nullable=False, server_default="RUN"),
     Column("fields", JSON, nullable=False),  # [{"name", "type", "description"}]
     Column("lifecycle_state", String(32)),
     Column("event_time", DateTime(timezone=True), nullable=False),

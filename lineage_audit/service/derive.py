@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 from lineage_audit.service.events import (
     INTERNAL_FACETS, NAME_LIMIT, RUN_STATE, STATE_RANK, TERMINAL, Checked, Key, dumps, parse_time)
+from lineage_audit.service.job_renames import finished_runs_of, find_renames, move_parentless_jobs
 from lineage_audit.service.merge_sql import CHUNK, STATEMENTS, Sql, cursor_for, insert_values, run_statement, select_in
 
 VERSION_NAMESPACE = uuid.UUID("6f1f6d52-3f77-4f5e-9d3f-6b1c0f9b7a11")  # uuid5 namespace of derived versions
@@ -115,7 +116,9 @@ class Derivation:
         self.datasets: dict[Key, list] = {}  # (namespace, name) -> [first, last]
         self.jobs: dict[Key, list] = {}  # (namespace, name) -> [first, last, simple name, parent name]
         self.runs: dict[str, dict[str, Any]] = {}
-        self.versions: dict[str, dict[str, Any]] = {}  # output dataset versions, one per (dataset, run)
+        self.versions: dict[str, dict[str, Any]] = {}  # written dataset versions: per (dataset, run), DatasetEvents
+        self.parent_runs: dict[str, dict[str, Any]] = {}  # runs named only by their children's parent facets
+        self.job_event_versions: dict[tuple[Key, str], list] = {}  # (job, its JobEvent's io as JSON) -> [first, last]
         self.run_io: set[tuple[str, Key, str]] = set()
         self.facets: dict[tuple[str, Any, str], tuple[Any, Any, Any]] = {}  # -> (time, value, origin version)
         self.affected_jobs: set[Key] = set()  # jobs whose runs or JobEvents are in the batch
@@ -161,13 +164,21 @@ class Derivation:
             cursor_for(self.sql, self.cur).executemany(self.sql(statement), rows)
 
     def run(self) -> None:
+        self.renames = find_renames(self.sql, self.cur, self.events)
         for item in self.events:
             self._collect(item)
+        renamed = move_parentless_jobs(self.sql, self.cur, self.renames)
+        self.affected_jobs |= renamed
         self._write_names()
         self._write_facets()
         finished = self._write_runs()
+        if renamed:
+            again = finished_runs_of(self.sql, self.cur, sorted(self.job_ids[key] for key in renamed))
+            self._know_jobs({job_id for _run, job_id, *_rest in again})
+            finished = list({f[0]: f for f in finished + again}.values())
         self._write_versions()
         self._write_job_versions(finished)
+        self._write_runless_job_versions()
         self._write_job_edges()
 
     # -- reducing the batch --
@@ -186,7 +197,10 @@ class Derivation:
             _min_max(known, t)
             known[3] = known[3] or parent
 
-    def _mention_dataset(self, dataset: Mapping[str, Any], t: Any, version: str | None = None) -> Key:
+    def _mention_dataset(self, dataset: Mapping[str, Any], t: Any, version: str | None = None,
+                         reader: str | None = None) -> Key:
+        """A dataset an event names; ``reader`` is the run reading it, "" a reader without a run (a JobEvent's
+        input), None a writer (a run's output, a DatasetEvent, a JobEvent's output)."""
         key = (dataset["namespace"], dataset["name"])
         self._name_dataset(key, t)
         dataset_facets = _facets_of(dataset)
@@ -198,6 +212,10 @@ class Derivation:
             self._source(source_name, _text(source.get("uri")) or source_name, t)
         for name, value in dataset_facets.items():
             self._facet("dataset", key, name, t, value, version)
+            if reader:  # the facets a reader saw join those of the version it read
+                self._facet("read", (reader, key), name, t, value)
+        if reader is None and "schema" in dataset_facets:  # a writer's schema: the dataset's fields follow it
+            self._facet("written", key, "schema", t, dataset_facets["schema"])
         lineage = dataset_facets.get("columnLineage")
         if lineage is not None:
             for key_in in {(entry["namespace"], entry["name"]) for _f, entry in self._lineage_inputs(lineage)}:
@@ -221,23 +239,26 @@ class Derivation:
     def _collect(self, item: Checked) -> None:
         event, t = item.event, self.sql.time(item.event_time)
         if item.kind == "DatasetEvent":
-            self._mention_dataset(event["dataset"], t)
+            self._collect_dataset_event(event["dataset"], t)
             return
         job = (item.job[0], item.job_name)
         parent = item.parent_job
+        if parent is None and job in self.renames:  # named without the parent it has
+            job = self.renames[job][0]
         self._mention_job(job, item.simple_name, parent[1] if parent else None, t)
         if parent:
             self._mention_job(parent, parent[1], None, t)
+            if item.parent_run:
+                self._mention_parent_run(item.parent_run, parent, t)
         self.affected_jobs.add(job)
-        for name, value in _facets_of(event.get("job")).items():
+        job_facets = _facets_of(event.get("job"))
+        for name, value in job_facets.items():
             self._facet("job", job, name, t, value)
-        inputs = [self._mention_dataset(d, t) for d in event.get("inputs") or ()]
         if item.kind == "JobEvent":
-            outputs = [self._mention_dataset(d, t) for d in event.get("outputs") or ()]
-            self._facet("jobevent", job, "io", t, {"inputs": sorted(map(list, set(inputs))),
-                                                   "outputs": sorted(map(list, set(outputs)))})
+            self._collect_job_event(event, job, job_facets, t)
             return
         run_id = item.run_id
+        inputs = [self._mention_dataset(d, t, reader=run_id) for d in event.get("inputs") or ()]
         state = RUN_STATE.get(item.event_type or "", "NEW")
         decided = (STATE_RANK[state], t, state)
         run = self.runs.get(run_id)
@@ -249,19 +270,60 @@ class Derivation:
             run["parent"] = run["parent"] or item.parent_run
         for name, value in _facets_of(event.get("run")).items():
             self._facet("run", run_id, name, t, value)
-        for key in inputs:
+        for key, dataset in zip(inputs, event.get("inputs") or ()):
             self.run_io.add((run_id, key, "INPUT"))
+            for name, value in _facets_of(dataset, "inputFacets").items():
+                self._facet("input", (run_id, key), name, t, value)
         for dataset in event.get("outputs") or ():
             version = self._version((dataset["namespace"], dataset["name"]), run_id)
             key = self._mention_dataset(dataset, t, version)
             self.run_io.add((run_id, key, "OUTPUT"))
-            known = self.versions.get(version)
-            if known is None:
-                self.versions[version] = {"dataset": key, "run": run_id, "span": [t, t]}
-            else:
-                _min_max(known["span"], t)
-            for name, value in {**_facets_of(dataset), **_facets_of(dataset, "outputFacets")}.items():
-                self._facet("dataset_version", version, name, t, value)
+            self._written_version(version, key, run_id, "RUN", dataset, t)
+            for name, value in _facets_of(dataset, "outputFacets").items():
+                self._facet("output", (run_id, key), name, t, value)
+
+    def _written_version(self, version: str, key: Key, run_id: str | None, origin: str,
+                         dataset: Mapping[str, Any], t: Any) -> None:
+        """A version a run's output or a DatasetEvent makes; its facets are the dataset facets (not the
+        outputFacets, which belong to the run's output)."""
+        known = self.versions.get(version)
+        if known is None:
+            self.versions[version] = {"dataset": key, "run": run_id, "origin": origin, "span": [t, t]}
+        else:
+            _min_max(known["span"], t)
+        for name, value in _facets_of(dataset).items():
+            self._facet("dataset_version", version, name, t, value)
+
+    def _collect_dataset_event(self, dataset: Mapping[str, Any], t: Any) -> None:
+        """A DatasetEvent makes a version, named by what it says of the dataset (as Marquez names versions)."""
+        dataset_facets = _facets_of(dataset)
+        schema = dataset_facets.get("schema")
+        lifecycle = dataset_facets.get("lifecycleStateChange", {}).get("lifecycleStateChange")
+        source = dataset_facets.get("dataSource", {}).get("name")
+        version = version_uuid(dataset["namespace"], dataset["name"], "event", _text(source),
+                               self._schema_fields(schema) if schema is not None else None, _text(lifecycle))
+        key = self._mention_dataset(dataset, t, version)
+        self._written_version(version, key, None, "EVENT", dataset, t)
+
+    def _collect_job_event(self, event: Mapping[str, Any], job: Key, job_facets: Mapping[str, Any], t: Any) -> None:
+        """A JobEvent declares a job's datasets (its current edges while newer than its runs) and a job version."""
+        inputs = [self._mention_dataset(d, t, reader="") for d in event.get("inputs") or ()]
+        outputs = [self._mention_dataset(d, t) for d in event.get("outputs") or ()]
+        location = _text(job_facets.get("sourceCodeLocation", {}).get("url"))
+        io = {"inputs": sorted(map(list, set(inputs))), "outputs": sorted(map(list, set(outputs))),
+              "location": location}
+        self._facet("jobevent", job, "io", t, io)
+        key = (job, json.dumps(io, sort_keys=True))
+        self.job_event_versions[key] = _min_max(self.job_event_versions.get(key), t)
+
+    def _mention_parent_run(self, run_id: str, job: Key, t: Any) -> None:
+        """A parent run known only from a child's parent facet: it exists, as Marquez makes it, until its own
+        events say more (its state stays NEW, the weakest, so they always decide)."""
+        known = self.parent_runs.get(run_id)
+        if known is None:
+            self.parent_runs[run_id] = {"job": job, "span": [t, t]}
+        else:
+            _min_max(known["span"], t)
 
     # -- namespaces, sources, datasets and jobs --
     def _write_names(self) -> None:
@@ -303,8 +365,10 @@ class Derivation:
     def _owner_key(self, kind: str, owner: Any) -> str:
         if kind in ("job", "jobevent"):
             return str(self.job_ids[owner])
-        if kind in ("dataset", "fields", "lineage"):
+        if kind in ("dataset", "fields", "lineage", "written"):
             return str(self.dataset_ids[owner])
+        if kind in ("input", "output", "read"):  # a run's input or output: "<run>:<dataset id>"
+            return f"{owner[0]}:{self.dataset_ids[owner[1]]}"
         return owner
 
     def _read_stored_facets(self) -> None:
@@ -312,6 +376,8 @@ class Derivation:
         for kind, owner, name in self.facets:
             if kind == "dataset" and name in ("schema", "columnLineage"):
                 owners.add(("fields" if name == "schema" else "lineage", self._owner_key(kind, owner)))
+                if name == "schema":  # whether a writer's schema stands against a reader's
+                    owners.add(("written", self._owner_key(kind, owner)))
         owners |= {("jobevent", str(self.job_ids[job])) for job in self.affected_jobs}
         ordered = sorted(owners)
         for start in range(0, len(ordered), CHUNK):
@@ -345,7 +411,9 @@ class Derivation:
         rows += self._follow_dataset_facets()
         self._follow_job_facets()
         rows.sort(key=lambda r: (r["kind"], r["key"], r["name"]))
-        self.executemany(STATEMENTS["facet"], rows)
+        self.executemany(STATEMENTS["facet"], [r for r in rows if r["kind"] != "fields"])
+        # the digest of the schema the fields follow now, though older than a reader's schema that set them before
+        self.executemany(STATEMENTS["facet_set"], [r for r in rows if r["kind"] == "fields"])
 
     def _won(self, kind: str, owner: Any, name: str) -> Mapping[str, Any] | None:
         found = self.winners.get((kind, owner, name))
@@ -385,7 +453,7 @@ class Derivation:
                 wanted["description"] = _text(documentation.get("description"))
             if wanted != row:
                 updates.append({"id": dataset_id, **wanted})
-            schema = self.winners.get(("dataset", key, "schema"))
+            schema = self._schema_of_fields(key, dataset_id)
             if schema is None or not isinstance(schema[1].get("fields"), list):
                 continue
             digest = _digest(self._json(schema[1]))
@@ -404,6 +472,16 @@ class Derivation:
             self.executemany("INSERT INTO dataset_fields (dataset_id, name, type, description, position) "
                              "VALUES (:dataset, :name, :type, :description, :position)", field_rows)
         return internal + self._follow_column_lineage()
+
+    def _schema_of_fields(self, key: Key, dataset_id: int) -> tuple[Any, Any, Any] | None:
+        """The schema a dataset's fields follow now, if it changed: the newest writer's; a reader's only
+        while no writer ever gave one (a reader never changes the fields a writer set)."""
+        written = self.winners.get(("written", key, "schema"))
+        if written is not None:
+            return written
+        if ("written", key, "schema") in self.facets or ("written", str(dataset_id), "schema") in self.stored:
+            return None
+        return self.winners.get(("dataset", key, "schema"))
 
     def _follow_column_lineage(self) -> list[dict[str, Any]]:
         internal, replace, moved, rows = [], [], [], []
@@ -448,10 +526,11 @@ class Derivation:
 
     # -- runs --
     def _write_runs(self) -> list[tuple]:
-        """Merge the runs; returns ``(run, job id, state time, former job version)`` of the finished ones."""
-        if not self.runs:
+        """Merge the runs; returns ``(run, job id, state time, former job version)`` of those with a job version:
+        the finished ones and the running ones of streaming jobs."""
+        if not self.runs and not self.parent_runs:
             return []
-        rows = []
+        rows = self._parent_run_rows()
         for run_id, run in sorted(self.runs.items()):
             rank, state_time, state = run["decided"]
             nominal = self._won("run", run_id, "nominalTime") or {}
@@ -463,19 +542,33 @@ class Derivation:
                 "nominal_start_time": self.sql.time(start) if start else None,
                 "nominal_end_time": self.sql.time(end) if start and end else None,
                 "created_at": run["span"][0], "updated_at": run["span"][1]})
-        merged = insert_values(self.sql, self.cur, "runs", rows, STATEMENTS["runs"])
+        merged = insert_values(self.sql, self.cur, "runs", sorted(rows, key=lambda r: r["uuid"]), STATEMENTS["runs"])
         # a run keeps the job of its first event: a later event naming another job does not move it
         self._know_jobs({job_id for _run, job_id, *_rest in merged})
         self.executemany(STATEMENTS["run_io"], [
             {"run": run_id, "dataset": self.dataset_ids[key], "direction": direction,
              "version": self._version(key, run_id) if direction == "OUTPUT" else None}
             for run_id, key, direction in sorted(self.run_io)])
+        # a streaming job's run has its version while it runs, as Marquez versions streaming jobs
         return [(run_id, job_id, state_time, former) for run_id, job_id, state, state_time, former in merged
-                if state in TERMINAL]
+                if state in TERMINAL or (state == "RUNNING" and self.job_rows[job_id]["type"] == "STREAM")]
+
+    def _parent_run_rows(self) -> list[dict[str, Any]]:
+        """Rows of the parent runs the batch names without events of their own in it: NEW, not started."""
+        rows = []
+        for run_id, run in sorted(self.parent_runs.items()):
+            if run_id in self.runs:
+                continue
+            first, last = run["span"]
+            rows.append({"uuid": run_id, "job_id": self.job_ids[run["job"]], "job_version_uuid": None,
+                         "parent_run_uuid": None, "state": "NEW", "state_rank": STATE_RANK["NEW"], "state_time": first,
+                         "started_at": None, "ended_at": None, "nominal_start_time": None, "nominal_end_time": None,
+                         "created_at": first, "updated_at": last})
+        return rows
 
     # -- dataset versions --
     def _write_versions(self) -> None:
-        since: dict[int, Any] = {}  # per written dataset: from when its readers may read something else now
+        since: dict[int, Any] = {}  # per dataset: from when its readers may read something else now
         if self.versions:
             before = dict(select_in(self.sql, self.cur, "SELECT uuid, event_time FROM dataset_versions "
                                                          "WHERE uuid IN {in}", sorted(self.versions)))
@@ -487,19 +580,60 @@ class Derivation:
                 schema = self._won("dataset_version", version, "schema")
                 fields = self._schema_fields(schema) if schema is not None else None
                 lifecycle = self._won("dataset_version", version, "lifecycleStateChange")
-                rows.append({"uuid": version, "dataset": dataset_id, "run": seen["run"],
+                rows.append({"uuid": version, "dataset": dataset_id, "run": seen["run"], "origin": seen["origin"],
                              "fields": json.dumps(fields or []), "fields_won": fields is not None,
                              "lifecycle": _text(lifecycle.get("lifecycleStateChange"), 32) if lifecycle else None,
                              "lifecycle_won": lifecycle is not None, "first": seen["span"][0],
                              "last": seen["span"][1]})
             self.executemany(STATEMENTS["version"], rows)
-            self.executemany(STATEMENTS["current_version"], [{"id": i} for i in sorted(since)])
+        if self.runs:  # a writer that completed in this batch makes its versions current (and readable)
+            for dataset_id, first in select_in(self.sql, self.cur, "SELECT dataset_id, MIN(created_at) FROM "
+                                               "dataset_versions WHERE run_uuid IN {in} GROUP BY dataset_id",
+                                               sorted(self.runs)):
+                since[dataset_id] = first if dataset_id not in since else min(since[dataset_id], first)
         readers = sorted({run_id for run_id, _key, direction in self.run_io if direction == "INPUT"})
         if readers:
             select_in(self.sql, self.cur, STATEMENTS["input_versions"] + "run_io.run_uuid IN {in}", readers)
         self.executemany(STATEMENTS["input_versions"] + "run_io.dataset_id = :dataset AND EXISTS (SELECT 1 FROM runs r "
                          "WHERE r.uuid = run_io.run_uuid AND r.started_at >= :since)",
                          [{"dataset": i, "since": t} for i, t in sorted(since.items())])
+        affected = sorted(set(since) | {self.dataset_ids[key] for _r, key, d in self.run_io if d == "INPUT"})
+        self._write_read_versions(affected)
+        self.executemany(STATEMENTS["current_version"], [{"id": i} for i in affected])
+
+    def _write_read_versions(self, dataset_ids: list[int]) -> None:
+        """The READ version of each dataset whose readers found no written version: Marquez makes one when a run
+        reads a dataset without a current version. It exists while some reader reads it, from the first one."""
+        if not dataset_ids:
+            return
+        names = {i: key for key, i in self.dataset_ids.items()}
+        names |= {i: (ns, name) for i, ns, name in select_in(
+            self.sql, self.cur, "SELECT id, namespace, name FROM datasets WHERE id IN {in}",
+            [i for i in dataset_ids if i not in names])}
+        read_uuid = {i: version_uuid(*names[i], "read") for i in dataset_ids}
+        self.executemany("UPDATE run_io SET dataset_version_uuid = :version WHERE dataset_id = :dataset AND "
+                         "direction = 'INPUT' AND dataset_version_uuid IS NULL",
+                         [{"dataset": i, "version": read_uuid[i]} for i in dataset_ids])
+        first_read: dict[int, tuple[Any, str]] = {}  # dataset -> (start, run) of its first reader
+        for dataset_id, run_id, started in select_in(
+                self.sql, self.cur, "SELECT run_io.dataset_id, run_io.run_uuid, COALESCE(runs.started_at, "
+                                    "runs.created_at) FROM run_io JOIN runs ON runs.uuid = run_io.run_uuid WHERE "
+                                    "run_io.direction = 'INPUT' AND run_io.dataset_version_uuid IN {in}",
+                sorted(read_uuid.values())):
+            if dataset_id not in first_read or (started, run_id) < first_read[dataset_id]:
+                first_read[dataset_id] = (started, run_id)
+        # its fields are those the first reader saw
+        schemas = dict(select_in(self.sql, self.cur, "SELECT owner_key, value FROM facets WHERE owner_kind = 'read' "
+                                                     "AND name = 'schema' AND owner_key IN {in}",
+                                 [f"{run_id}:{i}" for i, (_t, run_id) in sorted(first_read.items())]))
+        rows = []
+        for i, (started, run_id) in sorted(first_read.items()):
+            schema = self.sql.loads(schemas.get(f"{run_id}:{i}"))
+            fields = _schema_fields(schema) if isinstance(schema, dict) else None
+            rows.append({"uuid": read_uuid[i], "dataset": i, "fields": json.dumps(fields or []), "first": started})
+        self.executemany(STATEMENTS["read_version"], rows)
+        self.executemany("DELETE FROM dataset_versions WHERE uuid = :version AND origin = 'READ'",
+                         [{"version": read_uuid[i]} for i in dataset_ids if i not in first_read])
 
     # -- job versions, latest runs and the current job <-> dataset edges --
     def _write_job_versions(self, finished: list[tuple]) -> None:
@@ -536,6 +670,16 @@ class Derivation:
         self.executemany("DELETE FROM job_versions WHERE uuid = :version AND NOT EXISTS (SELECT 1 FROM runs "
                          "WHERE runs.job_id = :job AND runs.job_version_uuid = :version)", orphans)
 
+    def _write_runless_job_versions(self) -> None:
+        """The job versions JobEvents declare (named as a run's version of the same datasets and location is)."""
+        rows = []
+        for (job, text), (first, last) in sorted(self.job_event_versions.items()):
+            io = json.loads(text)
+            rows.append({"uuid": version_uuid(*job, io["inputs"], io["outputs"], io["location"]),
+                         "job": self.job_ids[job], "location": io["location"], "inputs": json.dumps(io["inputs"]),
+                         "outputs": json.dumps(io["outputs"]), "created": first, "updated": last})
+        self.executemany(STATEMENTS["runless_job_version"], rows)
+
     def _write_job_edges(self) -> None:
         affected = sorted({self.job_ids[key] for key in self.affected_jobs} | self.run_jobs)
         if not affected:
@@ -551,6 +695,10 @@ class Derivation:
             run_id, run_time = latest.get(job_id, (None, None))
             if value is not None and (run_id is None or _later(t, run_time)):
                 declared[job_id] = value
+        # a JobEvent newer than the job's runs also makes its version the current one
+        self.executemany("UPDATE jobs SET current_version = :version WHERE id = :id", [
+            {"id": i, "version": version_uuid(*self.job_names[i], v["inputs"], v["outputs"], v.get("location"))}
+            for i, v in sorted(declared.items())])
         wanted: dict[int, set[tuple[int, str]]] = {i: set() for i in affected}
         by_run = {run_id: job_id for job_id, (run_id, _t) in latest.items() if run_id and job_id not in declared}
         for run_id, dataset_id, direction in select_in(

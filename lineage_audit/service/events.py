@@ -213,10 +213,23 @@ def _check_facet_names(owner: Mapping[str, Any], path: str, index: int | None,
                                      "or holds a NUL character", f"{path}.{key}", index)
 
 
+def parent_run_uuid(run_id: str, parent_job_name: str | None) -> str | None:
+    """The UUID of a parent run. Older Airflow integrations send run ids that are not UUIDs
+    ("scheduled__2024-01-01T00:00:00+00:00"): Marquez maps those to the name-based UUID (version 3, URL
+    namespace) of "<DAG>.<run id>", the DAG being the parent job's name up to its last dot."""
+    found = _uuid(run_id)
+    if found is not None or not run_id or parent_job_name is None:
+        return found
+    dag = parent_job_name[:parent_job_name.rindex(".")] if "." in parent_job_name else parent_job_name
+    return str(uuid.uuid3(uuid.NAMESPACE_URL, f"{dag}.{run_id}"))
+
+
 def _parent(run: Mapping[str, Any], namespace: str, index: int | None) -> tuple[Key | None, str | None]:
-    """The parent job and run of a run, from its ``parent`` facet."""
+    """The parent job and run of a run, from its ``parent`` facet (``parentRun`` in older producers)."""
     run_facets = run.get("facets")
-    parent = run_facets.get("parent") if isinstance(run_facets, dict) else None
+    parent = None
+    if isinstance(run_facets, dict):
+        parent = run_facets.get("parent") if isinstance(run_facets.get("parent"), dict) else run_facets.get("parentRun")
     if not isinstance(parent, dict):
         return None, None
     job, parent_job = parent.get("job"), None
@@ -231,9 +244,11 @@ def _parent(run: Mapping[str, Any], namespace: str, index: int | None) -> tuple[
     parent_run = None
     if parent.get("run") is not None:
         found = parent["run"]
-        parent_run = _uuid(found.get("runId")) if isinstance(found, dict) else None
+        run_id = found.get("runId") if isinstance(found, dict) else None
+        parent_run = parent_run_uuid(run_id, parent_job[1] if parent_job else None) if isinstance(run_id, str) else None
         if parent_run is None:
-            raise EventError(422, "run.facets.parent.run.runId must be a UUID", "run.facets.parent.run.runId", index)
+            raise EventError(422, "run.facets.parent.run.runId must be a UUID, or a run id with the parent job's name",
+                             "run.facets.parent.run.runId", index)
     return parent_job, parent_run
 
 

@@ -12,6 +12,13 @@ dataset's fields, source and description, its current column lineage, a job's lo
 the facet. A dataset's current version, and a job's latest run and current version, are recomputed
 from the stored versions and runs. Only events with exactly the same time are decided by arrival.
 
+Versions follow Marquez's rules, stated so that they end the same in any order: a dataset's current
+version is the one of its writer that completed last (or of its newest DatasetEvent); a run reads the
+version current when it started, and the datasets read without one share a READ version, which exists
+while some run reads it. A dataset's fields follow its writers' schema; a reader's only while no writer
+gave one. A parent facet makes the parent job and a NEW parent run that the parent's own events decide,
+and a job that has a parent takes the events that name it without one.
+
 A batch is derived as a whole: the events are first reduced in memory (one row per run, dataset,
 job, facet), then merged into the store with a few statements per table, in the same transaction.
 Parsing and checking live in :mod:`~lineage_audit.service.events`, the reduction and merge in

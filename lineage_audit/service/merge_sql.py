@@ -104,6 +104,15 @@ def _span_set(table: str) -> str:
             f"updated_at = {_LATER.format(c='updated_at', t=table)}")
 
 
+# From when a written version (SQL on a dataset_versions row ``v``) is its dataset's current one, as Marquez moves
+# the current version: a DatasetEvent's from its event, a run's output from the run's completion (a streaming
+# job's from its first event, while it runs); NULL while it is none (its writer runs, failed or was aborted).
+CURRENT_FROM = ("(CASE WHEN v.origin = 'EVENT' THEN v.event_time WHEN v.origin = 'RUN' THEN (SELECT CASE WHEN "
+                "r.state = 'COMPLETED' THEN r.ended_at ELSE v.created_at END FROM runs r JOIN jobs j ON j.id = r.job_id "
+                "WHERE r.uuid = v.run_uuid AND (r.state = 'COMPLETED' OR (r.state = 'RUNNING' AND j.type = 'STREAM'))) "
+                "END)")
+
+
 STATEMENTS = {
     "namespace": "INSERT INTO namespaces (name, owner_name, description, created_at, updated_at) "
                  "VALUES (:name, 'anonymous', NULL, :first, :last) ON CONFLICT (name) DO UPDATE SET "
@@ -123,10 +132,14 @@ STATEMENTS = {
     "facet": "INSERT INTO facets (owner_kind, owner_key, name, event_time, value) "
              "VALUES (:kind, :key, :name, :time, :value) ON CONFLICT (owner_kind, owner_key, name) DO UPDATE SET "
              "event_time = excluded.event_time, value = excluded.value WHERE facets.event_time <= excluded.event_time",
+    "facet_set": "INSERT INTO facets (owner_kind, owner_key, name, event_time, value) "
+                 "VALUES (:kind, :key, :name, :time, :value) ON CONFLICT (owner_kind, owner_key, name) DO UPDATE SET "
+                 "event_time = excluded.event_time, value = excluded.value",
     "runs": "ON CONFLICT (uuid) DO UPDATE SET "
             + ", ".join(f"{c} = CASE WHEN {_NEWER_STATE} THEN excluded.{c} ELSE runs.{c} END"
                         for c in ("state", "state_rank", "state_time", "ended_at")) + ", "
-            "started_at = " + _EARLIER.format(c="started_at", t="runs") + ", " + _span_set("runs") + ", "
+            "started_at = CASE WHEN runs.started_at IS NULL THEN excluded.started_at ELSE "
+            + _EARLIER.format(c="started_at", t="runs") + " END, " + _span_set("runs") + ", "
             "parent_run_uuid = COALESCE(runs.parent_run_uuid, excluded.parent_run_uuid), "
             "nominal_start_time = CASE WHEN excluded.nominal_start_time IS NULL THEN runs.nominal_start_time "
             "ELSE excluded.nominal_start_time END, "
@@ -135,32 +148,44 @@ STATEMENTS = {
             "RETURNING uuid, job_id, state, state_time, job_version_uuid",
     "run_io": "INSERT INTO run_io (run_uuid, dataset_id, direction, dataset_version_uuid) "
               "VALUES (:run, :dataset, :direction, :version) ON CONFLICT (run_uuid, dataset_id, direction) DO NOTHING",
-    "version": "INSERT INTO dataset_versions (uuid, dataset_id, run_uuid, fields, lifecycle_state, event_time, "
-               "created_at) VALUES (:uuid, :dataset, :run, :fields, :lifecycle, :last, :first) "
+    "version": "INSERT INTO dataset_versions (uuid, dataset_id, run_uuid, origin, fields, lifecycle_state, event_time, "
+               "created_at) VALUES (:uuid, :dataset, :run, :origin, :fields, :lifecycle, :last, :first) "
                "ON CONFLICT (uuid) DO UPDATE SET "
                "event_time = " + _LATER.format(c="event_time", t="dataset_versions") + ", "
                "created_at = " + _EARLIER.format(c="created_at", t="dataset_versions") + ", "
                "fields = CASE WHEN :fields_won THEN excluded.fields ELSE dataset_versions.fields END, "
                "lifecycle_state = CASE WHEN :lifecycle_won THEN excluded.lifecycle_state "
                "ELSE dataset_versions.lifecycle_state END",
-    # the newest version of a dataset is its current one
+    # the version the first readers of a dataset without a written version made: recomputed, not merged
+    "read_version": "INSERT INTO dataset_versions (uuid, dataset_id, run_uuid, origin, fields, lifecycle_state, "
+                    "event_time, created_at) VALUES (:uuid, :dataset, NULL, 'READ', :fields, NULL, :first, :first) "
+                    "ON CONFLICT (uuid) DO UPDATE SET fields = excluded.fields, event_time = excluded.event_time, "
+                    "created_at = excluded.created_at",
+    # a dataset's current version: its newest version whose writer completed (or a DatasetEvent's), else the
+    # version its first readers made
     "current_version": "UPDATE datasets SET " + ", ".join(
         f"{column} = (SELECT v.{source} FROM dataset_versions v WHERE v.dataset_id = datasets.id "
-        "ORDER BY v.event_time DESC, v.uuid DESC LIMIT 1)"
+        f"AND (v.origin = 'READ' OR {CURRENT_FROM} IS NOT NULL) ORDER BY v.origin <> 'READ' DESC, "
+        f"{CURRENT_FROM} DESC, v.uuid DESC LIMIT 1)"
         for column, source in (("current_version", "uuid"), ("current_version_time", "event_time"),
                                ("last_modified_at", "event_time"), ("last_lifecycle_state", "lifecycle_state")))
         + " WHERE id = :id",
-    # what a run read: the newest version of the input written before the run started
+    # what a run read: the input's current version when the run started; NULL where there was none, for the
+    # dataset's READ version to fill
     "input_versions": "UPDATE run_io SET dataset_version_uuid = (SELECT v.uuid FROM dataset_versions v "
-                      "WHERE v.dataset_id = run_io.dataset_id AND v.event_time <= "
+                      f"WHERE v.dataset_id = run_io.dataset_id AND {CURRENT_FROM} <= "
                       "(SELECT r.started_at FROM runs r WHERE r.uuid = run_io.run_uuid) "
-                      "ORDER BY v.event_time DESC, v.uuid DESC LIMIT 1) WHERE run_io.direction = 'INPUT' AND ",
+                      f"ORDER BY {CURRENT_FROM} DESC, v.uuid DESC LIMIT 1) WHERE run_io.direction = 'INPUT' AND ",
     "job_version": "INSERT INTO job_versions (uuid, job_id, location, inputs, outputs, latest_run_uuid, created_at, "
                    "updated_at) VALUES (:uuid, :job, :location, :inputs, :outputs, :run, :created, :updated) "
                    "ON CONFLICT (uuid) DO UPDATE SET latest_run_uuid = CASE WHEN "
                    "(excluded.updated_at, excluded.latest_run_uuid) > (job_versions.updated_at, "
                    "job_versions.latest_run_uuid) THEN excluded.latest_run_uuid ELSE job_versions.latest_run_uuid END, "
                    + _span_set("job_versions"),
+    # a version a JobEvent declared: no run, only its span
+    "runless_job_version": "INSERT INTO job_versions (uuid, job_id, location, inputs, outputs, latest_run_uuid, "
+                           "created_at, updated_at) VALUES (:uuid, :job, :location, :inputs, :outputs, NULL, :created, "
+                           ":updated) ON CONFLICT (uuid) DO UPDATE SET " + _span_set("job_versions"),
     # a job's latest run is its newest, its current version the one of its newest finished run
     "job_latest": "UPDATE jobs SET " + ", ".join(
         f"{column} = (SELECT r.{source} FROM runs r WHERE r.job_id = jobs.id{condition} "

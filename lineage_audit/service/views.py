@@ -74,14 +74,19 @@ def runs_view(conn: Connection, rows: Sequence[RowMapping]) -> list[dict[str, An
     ids = [r["uuid"] for r in rows]
     run_facets = facets_of(conn, "run", ids)
     io: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: {"INPUT": [], "OUTPUT": []})
-    io_rows = conn.execute(select(run_io.c.run_uuid, run_io.c.direction, run_io.c.dataset_version_uuid,
-                                  datasets.c.namespace, datasets.c.name)
-                           .join(datasets, datasets.c.id == run_io.c.dataset_id)
-                           .where(run_io.c.run_uuid.in_(ids))
-                           .order_by(datasets.c.namespace, datasets.c.name))
-    for run_uuid, direction, version, namespace, name in io_rows:
+    io_rows = list(conn.execute(select(run_io.c.run_uuid, run_io.c.direction, run_io.c.dataset_version_uuid,
+                                       run_io.c.dataset_id, datasets.c.namespace, datasets.c.name)
+                                .join(datasets, datasets.c.id == run_io.c.dataset_id)
+                                .where(run_io.c.run_uuid.in_(ids))
+                                .order_by(datasets.c.namespace, datasets.c.name)))
+    # the inputFacets and outputFacets the run's events gave each dataset
+    io_facets = {direction: facets_of(conn, direction.lower(), [f"{r.run_uuid}:{r.dataset_id}" for r in io_rows
+                                                                 if r.direction == direction])
+                 for direction in ("INPUT", "OUTPUT")}
+    for run_uuid, direction, version, dataset_id, namespace, name in io_rows:
         io[run_uuid][direction].append({"datasetVersionId": {"namespace": namespace, "name": name,
-                                                             "version": version}, "facets": {}})
+                                                             "version": version},
+                                        "facets": io_facets[direction].get(f"{run_uuid}:{dataset_id}", {})})
     job_names = {row.id: (row.namespace, row.name) for row in conn.execute(
         select(jobs.c.id, jobs.c.namespace, jobs.c.name).where(jobs.c.id.in_({r["job_id"] for r in rows})))}
     result = []
@@ -299,7 +304,7 @@ def dataset_versions_view(conn: Connection, dataset: RowMapping, rows: Sequence[
     """Marquez ``DatasetVersion`` objects: one per run that wrote the dataset, with that run."""
     created_by = {r["id"]: r for r in runs_view(conn, list(conn.execute(select(runs).where(
         runs.c.uuid.in_([v["run_uuid"] for v in rows if v["run_uuid"]]))).mappings()))}
-    version_facets = facets_of(conn, "dataset_version", [v["uuid"] for v in rows])
+    version_facets = _version_facets(conn, dataset["id"], [v["uuid"] for v in rows])
     return [{
         "id": {"namespace": dataset["namespace"], "name": dataset["name"], "version": v["uuid"]},
         "type": dataset["type"],
@@ -317,6 +322,35 @@ def dataset_versions_view(conn: Connection, dataset: RowMapping, rows: Sequence[
         "createdByRun": created_by.get(v["run_uuid"]),
         "facets": version_facets.get(v["uuid"], {}),
     } for v in rows]
+
+
+def _version_facets(conn: Connection, dataset_id: int, versions: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Facets of dataset versions: the writer's, with those of the runs that read each version merged in
+    event time order (a later reader's facet of the same name wins), as Marquez merges them."""
+    timed: dict[str, list[tuple[Any, str, Any]]] = defaultdict(list)
+    for start in range(0, len(versions), 500):
+        chunk = list(versions[start:start + 500])
+        for key, name, t, value in conn.execute(select(facets.c.owner_key, facets.c.name, facets.c.event_time,
+                                                       facets.c.value).where(facets.c.owner_kind == "dataset_version",
+                                                                             facets.c.owner_key.in_(chunk))):
+            timed[key].append((_aware(t), name, value))
+        readers = conn.execute(select(run_io.c.run_uuid, run_io.c.dataset_version_uuid).where(
+            run_io.c.dataset_id == dataset_id, run_io.c.direction == "INPUT",
+            run_io.c.dataset_version_uuid.in_(chunk))).all()
+        read_by = {f"{run}:{dataset_id}": version for run, version in readers}
+        for reader_start in range(0, len(read_by), 500):
+            keys = list(read_by)[reader_start:reader_start + 500]
+            for key, name, t, value in conn.execute(select(facets.c.owner_key, facets.c.name, facets.c.event_time,
+                                                           facets.c.value).where(facets.c.owner_kind == "read",
+                                                                                 facets.c.owner_key.in_(keys))):
+                timed[read_by[key]].append((_aware(t), name, value))
+    found: dict[str, dict[str, Any]] = {}
+    for version, entries in timed.items():
+        merged: dict[str, Any] = {}
+        for _t, name, value in sorted(entries, key=lambda e: (e[0], e[1])):
+            merged[name] = value
+        found[version] = dict(sorted(merged.items()))
+    return found
 
 
 def dataset_version_rows(conn: Connection, dataset_id: int, limit: int | None = None,

@@ -157,7 +157,13 @@ def test_kill_9_in_a_burst_keeps_every_acknowledged_event(database_url, tmp_path
                 counts = conn.execute(select(func.count(func.distinct(run_io.c.run_uuid)))
                                       .where(run_io.c.direction == "OUTPUT")).scalar_one()
                 assert counts == len(stored)
-                assert conn.execute(select(func.count()).select_from(dataset_versions)).scalar_one() == len(stored)
+                assert conn.execute(select(func.count()).select_from(dataset_versions)
+                                    .where(dataset_versions.c.origin == "RUN")).scalar_one() == len(stored)
+                # the inputs are only read: each has the version its readers made
+                read = conn.execute(select(func.count(func.distinct(run_io.c.dataset_id)))
+                                    .where(run_io.c.direction == "INPUT")).scalar_one()
+                assert conn.execute(select(func.count()).select_from(dataset_versions)
+                                    .where(dataset_versions.c.origin == "READ")).scalar_one() == read == 7
                 assert conn.execute(select(func.count()).select_from(run_io).outerjoin(
                     runs, runs.c.uuid == run_io.c.run_uuid).where(runs.c.uuid.is_(None))).scalar_one() == 0
                 assert conn.execute(select(func.count()).select_from(job_io).outerjoin(

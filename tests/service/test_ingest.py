@@ -602,9 +602,15 @@ def snapshot(engine) -> dict:
                 out.append(json.dumps(row, sort_keys=True, default=str))
             return sorted(out)
 
-        owner = {"dataset": ds_names, "fields": ds_names, "lineage": ds_names, "job": job_names}
-        facet_rows = sorted(json.dumps([kind, owner.get(kind, {}).get(int(key) if key.isdigit() else key, key), name,
-                                        str(t), value], sort_keys=True, default=str)
+        owner = {"dataset": ds_names, "fields": ds_names, "lineage": ds_names, "written": ds_names, "job": job_names}
+
+        def owner_name(kind: str, key: str):
+            if kind in ("input", "output", "read"):  # "<run>:<dataset id>"
+                run_id, dataset = key.rsplit(":", 1)
+                return [run_id, ds_names[int(dataset)]]
+            return owner.get(kind, {}).get(int(key) if key.isdigit() else key, key)
+        facet_rows = sorted(json.dumps([kind, owner_name(kind, key), name, str(t), value], sort_keys=True,
+                                       default=str)
                             for kind, key, name, t, value in conn.execute(select(facets)))
         return {
             "events": sorted(conn.execute(select(lineage_events.c.event_hash)).scalars()),
