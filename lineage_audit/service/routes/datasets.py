@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 
@@ -38,7 +38,8 @@ def dataset_row(conn: Connection, namespace: str, dataset: str) -> RowMapping:
         if dataset.startswith("/"):
             raise
         row = conn.execute(select(datasets).where(datasets.c.namespace == namespace,
-                                                  datasets.c.name == "/" + dataset)).mappings().first()
+                                                  datasets.c.name == "/" + dataset,
+                                                  datasets.c.is_hidden.is_(False))).mappings().first()
         if row is None:
             raise
         return row
@@ -49,10 +50,10 @@ def dataset_row(conn: Connection, namespace: str, dataset: str) -> RowMapping:
 def list_datasets(request: Request, namespace: str, limit: Limit = 100, offset: Offset = 0) -> JSONResponse:
     with request.app.state.engine.connect() as conn:
         namespace_row(conn, namespace)
-        rows = list(conn.execute(select(datasets).where(datasets.c.namespace == namespace)
+        listed = (datasets.c.namespace == namespace, datasets.c.is_hidden.is_(False))
+        rows = list(conn.execute(select(datasets).where(*listed)
                                  .order_by(datasets.c.name).limit(limit).offset(offset)).mappings())
-        total = conn.execute(select(func.count()).select_from(datasets)
-                             .where(datasets.c.namespace == namespace)).scalar_one()
+        total = conn.execute(select(func.count()).select_from(datasets).where(*listed)).scalar_one()
         return JSONResponse({"datasets": datasets_view(conn, rows), "totalCount": total})
 
 
@@ -88,7 +89,8 @@ def get_dataset(request: Request, namespace: str, dataset: DatasetName) -> JSONR
         return JSONResponse(dataset_view(conn, dataset_row(conn, namespace, dataset)))
 
 
-def _tag(request: Request, namespace: str, dataset: str, field: str, tag: str) -> JSONResponse:
+def _tag(request: Request, namespace: str, dataset: str, field: str, tag: str, add: bool = True) -> JSONResponse:
+    """Tag a dataset (``field`` "") or one of its fields, or remove that tag (``add`` false)."""
     engine = request.app.state.engine
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     with engine.begin() as conn:
@@ -96,9 +98,13 @@ def _tag(request: Request, namespace: str, dataset: str, field: str, tag: str) -
         if field and conn.execute(select(dataset_fields.c.name).where(
                 dataset_fields.c.dataset_id == row["id"], dataset_fields.c.name == field)).first() is None:
             raise HTTPException(404, f"Field '{field}' not found in dataset '{dataset}'.")
-        upsert_tag(conn, tag, None, keep_description=True)
-        conn.execute(insert(dataset_tags).values(dataset_id=row["id"], field=field, tag=tag)
-                     .on_conflict_do_nothing(index_elements=["dataset_id", "field", "tag"]))
+        if add:
+            upsert_tag(conn, tag, None, keep_description=True)
+            conn.execute(insert(dataset_tags).values(dataset_id=row["id"], field=field, tag=tag)
+                         .on_conflict_do_nothing(index_elements=["dataset_id", "field", "tag"]))
+        else:
+            conn.execute(delete(dataset_tags).where(dataset_tags.c.dataset_id == row["id"],
+                                                    dataset_tags.c.field == field, dataset_tags.c.tag == tag))
         return JSONResponse(dataset_view(conn, row))
 
 
@@ -114,3 +120,31 @@ def tag_field(request: Request, namespace: str, dataset: DatasetName, field: str
                    responses=documented(Dataset, "The dataset, with its tags", 400, 404))
 def tag_dataset(request: Request, namespace: str, dataset: DatasetName, tag: str) -> JSONResponse:
     return _tag(request, namespace, dataset, "", tag)
+
+
+@write_router.delete("/namespaces/{namespace}/datasets/{dataset:path}/fields/{field}/tags/{tag}",
+                     summary="Remove a tag from a field of a dataset",
+                     description="A tag the field does not have is no error: the dataset is answered unchanged.",
+                     responses=documented(Dataset, "The dataset, with the field's tags", 404))
+def untag_field(request: Request, namespace: str, dataset: DatasetName, field: str, tag: str) -> JSONResponse:
+    return _tag(request, namespace, dataset, field, tag, add=False)
+
+
+@write_router.delete("/namespaces/{namespace}/datasets/{dataset:path}/tags/{tag}",
+                     summary="Remove a tag from a dataset",
+                     description="A tag the dataset does not have is no error: the dataset is answered unchanged.",
+                     responses=documented(Dataset, "The dataset, with its tags", 404))
+def untag_dataset(request: Request, namespace: str, dataset: DatasetName, tag: str) -> JSONResponse:
+    return _tag(request, namespace, dataset, "", tag, add=False)
+
+
+@write_router.delete("/namespaces/{namespace}/datasets/{dataset:path}", summary="Soft delete a dataset",
+                     description="The dataset leaves lists, search and lineage graphs, and its reads answer 404, "
+                                 "until a new event names it. Answers with the dataset as it was, as Marquez does.",
+                     responses=documented(Dataset, "The dataset as it was before the delete", 404))
+def delete_dataset(request: Request, namespace: str, dataset: DatasetName) -> JSONResponse:
+    with request.app.state.engine.begin() as conn:
+        row = dataset_row(conn, namespace, dataset)
+        body = dataset_view(conn, row)
+        conn.execute(update(datasets).where(datasets.c.id == row["id"]).values(is_hidden=True))
+    return JSONResponse(body)
