@@ -119,6 +119,7 @@ runs = Table(
     Column("nominal_end_time", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("args", JSON),  # a run made by Marquez's older API (POST .../runs) may have arguments
     Index("ix_runs_job_created", "job_id", "created_at"),
     Index("ix_runs_parent", "parent_run_uuid"),
     Index("ix_runs_state_updated", "state", "updated_at"),

@@ -127,7 +127,9 @@ STATEMENTS = {
     "runs": "ON CONFLICT (uuid) DO UPDATE SET "
             + ", ".join(f"{c} = CASE WHEN {_NEWER_STATE} THEN excluded.{c} ELSE runs.{c} END"
                         for c in ("state", "state_rank", "state_time", "ended_at")) + ", "
-            "started_at = " + _EARLIER.format(c="started_at", t="runs") + ", " + _span_set("runs") + ", "
+            # a run made by the older API (POST .../runs) has not started: its first event starts it
+            "started_at = COALESCE(" + _EARLIER.format(c="started_at", t="runs") + ", excluded.started_at), "
+            + _span_set("runs") + ", "
             "parent_run_uuid = COALESCE(runs.parent_run_uuid, excluded.parent_run_uuid), "
             "nominal_start_time = CASE WHEN excluded.nominal_start_time IS NULL THEN runs.nominal_start_time "
             "ELSE excluded.nominal_start_time END, "

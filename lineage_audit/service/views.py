@@ -102,7 +102,7 @@ def runs_view(conn: Connection, rows: Sequence[RowMapping]) -> list[dict[str, An
             "startedAt": iso(started),
             "endedAt": iso(ended),
             "durationMs": duration,
-            "args": {},
+            "args": row.get("args") or {},
             "jobVersion": ({"namespace": namespace, "name": name, "version": row["job_version_uuid"]}
                            if row["job_version_uuid"] else None),
             "inputDatasetVersions": io[row["uuid"]]["INPUT"],

@@ -4,6 +4,7 @@ sources, datasets, jobs and runs, and the job lists' ``lastRunStates`` filter an
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import quote
 
 import pytest
@@ -199,3 +200,109 @@ def test_column_lineage_is_null_for_a_dataset_without_any(chain):
              {"type": None, "subtype": None, "description": None, "masking": False}]}]}]}
     assert conforms(chain.get(f"{API}/namespaces/file/datasets/{enc('/raw')}").json(), "Dataset")[
         "columnLineage"] is None
+
+
+# -- Marquez's older write API ----------------------------------------------------------------
+
+def test_put_a_source(service):
+    body = {"type": "postgresql", "connectionUrl": "jdbc:postgresql://db:5432/shop", "description": "Shop"}
+    created = service.put(f"{API}/sources/shop", json=body)
+    assert created.status_code == 200
+    stored = conforms(created.json(), "Source")
+    assert {k: stored[k] for k in ("name", "type", "connectionUrl", "description")} == {
+        "name": "shop", "type": "POSTGRESQL", "connectionUrl": "jdbc:postgresql://db:5432/shop", "description": "Shop"}
+    assert service.get(f"{API}/sources/shop").json() == stored
+    updated = service.put(f"{API}/sources/shop", json={**body, "connectionUrl": "jdbc:postgresql://db2/shop"}).json()
+    assert updated["connectionUrl"] == "jdbc:postgresql://db2/shop" and updated["createdAt"] == stored["createdAt"]
+    assert service.put(f"{API}/sources/shop", json={"type": "POSTGRESQL"}).status_code == 400
+
+
+def test_put_a_dataset_as_a_dataset_event(service):
+    service.put(f"{API}/namespaces/shop", json={"ownerName": "me"})
+    service.put(f"{API}/sources/shop-db", json={"type": "POSTGRESQL", "connectionUrl": "postgresql://db/shop"})
+    body = {"type": "DB_TABLE", "physicalName": "public.orders", "sourceName": "shop-db", "description": "Orders",
+            "fields": [{"name": "id", "type": "INTEGER"}, {"name": "email", "type": "VARCHAR", "tags": ["PII"]}],
+            "tags": ["GOLD"]}
+    created = service.put(f"{API}/namespaces/shop/datasets/public.orders", json=body)
+    assert created.status_code == 200, created.text
+    dataset = conforms(created.json(), "Dataset")
+    assert {k: dataset[k] for k in ("name", "type", "sourceName", "description", "tags", "columnLineage")} == {
+        "name": "public.orders", "type": "DB_TABLE", "sourceName": "shop-db", "description": "Orders",
+        "tags": ["GOLD"], "columnLineage": None}
+    assert [(f["name"], f["type"], f["tags"]) for f in dataset["fields"]] == [
+        ("id", "INTEGER", []), ("email", "VARCHAR", ["PII"])]
+    assert service.get(f"{API}/namespaces/shop/datasets/public.orders").json() == dataset
+    stream = service.put(f"{API}/namespaces/shop/datasets/clicks", json={
+        "type": "STREAM", "physicalName": "clicks", "sourceName": "shop-db", "fields": [],
+        "schemaLocation": "http://registry/clicks"}).json()
+    assert stream["type"] == "STREAM" and stream["fields"] == []
+    # the write is in the audit trail, as the DatasetEvent it was recorded as
+    events = service.get(f"{API}/events/lineage").json()["events"]
+    assert sorted(e["dataset"]["name"] for e in events) == ["clicks", "public.orders"]
+    assert service.put(f"{API}/namespaces/shop/datasets/x", json={**body, "sourceName": "nope"}).json() == {
+        "code": 404, "message": "Source 'nope' not found."}
+    assert service.put(f"{API}/namespaces/nowhere/datasets/x", json=body).status_code == 404
+    assert service.put(f"{API}/namespaces/shop/datasets/x", json={"type": "DB_TABLE"}).status_code == 400
+
+
+def test_put_a_job_as_a_job_event(chain):
+    body = {"type": "BATCH", "inputs": [{"namespace": "file", "name": "/clean"}],
+            "outputs": [{"namespace": "file", "name": "/audit"}], "location": "https://git.example.com/audit.py",
+            "description": "Audits the clean data"}
+    assert chain.put(f"{API}/namespaces/{NS}/jobs/audit", json=body).json() == {
+        "code": 404, "message": "Dataset '/audit' not found in namespace 'file'."}
+    post(chain, {"eventTime": "2026-03-01T12:00:30Z", "producer": "p", "dataset": dataset("/audit")})
+    created = chain.put(f"{API}/namespaces/{NS}/jobs/audit", json=body)
+    assert created.status_code == 200, created.text
+    job = conforms(created.json(), "Job")
+    assert {k: job[k] for k in ("name", "type", "location", "description", "inputs", "outputs", "latestRun")} == {
+        "name": "audit", "type": "BATCH", "location": "https://git.example.com/audit.py",
+        "description": "Audits the clean data", "inputs": [{"namespace": "file", "name": "/clean"}],
+        "outputs": [{"namespace": "file", "name": "/audit"}], "latestRun": None}
+    assert "job:tests:audit" in graph_ids(chain, "/lineage", "dataset:file:/audit", depth=1)
+    assert chain.put(f"{API}/namespaces/nowhere/jobs/audit", json=body).status_code == 404
+
+
+def test_a_run_made_and_moved_by_the_older_api(chain):
+    run_id = str(uuid.uuid4())
+    created = chain.post(f"{API}/namespaces/{NS}/jobs/report/runs", json={
+        "id": run_id, "nominalStartTime": "2026-03-02T00:00:00Z", "nominalEndTime": "2026-03-03T00:00:00Z",
+        "args": {"email": "me@example.com", "retries": "1"}})
+    assert created.status_code == 201, created.text
+    assert created.headers["location"].endswith(f"/api/v1/jobs/runs/{run_id}")
+    run = conforms(created.json(), "Run")
+    assert {k: run[k] for k in ("id", "state", "startedAt", "endedAt", "nominalStartTime", "nominalEndTime",
+                                "args")} == {
+        "id": run_id, "state": "NEW", "startedAt": None, "endedAt": None, "nominalStartTime": "2026-03-02T00:00:00Z",
+        "nominalEndTime": "2026-03-03T00:00:00Z", "args": {"email": "me@example.com", "retries": "1"}}
+    job = chain.get(f"{API}/namespaces/{NS}/jobs/report").json()
+    assert job["latestRun"]["id"] == run_id and [r["id"] for r in job["latestRuns"]][0] == run_id
+    assert chain.get(f"{API}/namespaces/{NS}/jobs/report/runs").json()["runs"][0]["id"] == run_id
+    started = chain.post(f"{API}/jobs/runs/{run_id}/start", params={"at": "2026-03-02T01:00:00Z"})
+    assert started.status_code == 200 and conforms(started.json(), "Run")["state"] == "RUNNING"
+    assert started.json()["startedAt"] == "2026-03-02T01:00:00Z"
+    done = chain.post(f"{API}/jobs/runs/{run_id}/complete", params={"at": "2026-03-02T01:00:30Z"}).json()
+    assert (done["state"], done["endedAt"], done["durationMs"]) == ("COMPLETED", "2026-03-02T01:00:30Z", 30000)
+    assert done["args"] == {"email": "me@example.com", "retries": "1"}
+    assert chain.get(f"{API}/namespaces/{NS}/jobs/report").json()["latestRun"]["state"] == "COMPLETED"
+    assert names(chain, "/jobs", "jobs", lastRunStates="COMPLETED") == ["report", "extract"]
+    # a finished run is not started again (the rules of events); of two ends, the later wins
+    assert chain.post(f"{API}/jobs/runs/{run_id}/start").json()["state"] == "COMPLETED"
+    assert chain.post(f"{API}/jobs/runs/{run_id}/fail", params={"at": "2026-03-02T01:01:00Z"}).json()["state"] == (
+        "FAILED")
+    assert chain.post(f"{API}/jobs/runs/{run_id}/abort", params={"at": "2026-03-02T01:00:40Z"}).json()["state"] == (
+        "FAILED")
+
+
+def test_the_older_run_api_refuses_what_marquez_refuses(chain):
+    run_id = chain.post(f"{API}/namespaces/{NS}/jobs/report/runs").json()["id"]
+    assert chain.get(f"{API}/jobs/runs/{run_id}").json()["state"] == "NEW"
+    again = chain.post(f"{API}/namespaces/{NS}/jobs/report/runs", json={"id": run_id})
+    assert again.status_code == 400 and again.json()["message"] == f"Run '{run_id}' already exists."
+    assert chain.post(f"{API}/namespaces/{NS}/jobs/nothing/runs", json={}).status_code == 404
+    assert chain.post(f"{API}/namespaces/{NS}/jobs/report/runs", json={"id": "not-a-uuid"}).status_code == 400
+    missing = str(uuid.uuid4())
+    assert chain.post(f"{API}/jobs/runs/{missing}/start").json() == {
+        "code": 404, "message": f"Run '{missing}' not found."}
+    assert chain.post(f"{API}/jobs/runs/{run_id}/complete", params={"at": "yesterday"}).status_code == 400
+    assert chain.get(f"{API}/jobs/runs/{run_id}").json()["state"] == "NEW"

@@ -1,4 +1,5 @@
-"""Datasets: the datasets of a namespace, one dataset, its versions; tagging a dataset or one of its fields.
+"""Datasets: the datasets of a namespace, one dataset, its versions; tagging a dataset or one of its fields
+and removing those tags; soft delete; and ``PUT`` of Marquez's older write API (see ``legacy_writes``).
 
 Dataset names are often paths (``/data/outputs/orders``). Clients send them percent-encoded
 (``%2Fdata%2Foutputs%2Forders``) and :class:`~lineage_audit.service.lookups.NameRoute` keeps such a
@@ -18,8 +19,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 
-from lineage_audit.service import lookups
-from lineage_audit.service.db import dataset_fields, dataset_tags, dataset_versions, datasets
+from lineage_audit.service import legacy_writes, lookups
+from lineage_audit.service.db import dataset_fields, dataset_tags, dataset_versions, datasets, runs, sources
+from lineage_audit.service.legacy_writes import CreatedDataset
 from lineage_audit.service.routes.tags import upsert_tag
 from lineage_audit.service.lookups import Limit, NameRoute, Offset, namespace_row, one_or_404
 from lineage_audit.service.models import Dataset, DatasetList, DatasetVersion, DatasetVersionList, documented
@@ -148,3 +150,31 @@ def delete_dataset(request: Request, namespace: str, dataset: DatasetName) -> JS
         body = dataset_view(conn, row)
         conn.execute(update(datasets).where(datasets.c.id == row["id"]).values(is_hidden=True))
     return JSONResponse(body)
+
+
+@write_router.put("/namespaces/{namespace}/datasets/{dataset:path}",
+                  summary="Create or update a dataset (Marquez's older API)",
+                  description="Recorded as the DatasetEvent that says the same (schema, dataSource and "
+                              "documentation facets), then tagged as the body says. The namespace and the source "
+                              "must exist (404), as in Marquez.",
+                  responses=documented(Dataset, "The dataset as stored", 400, 404))
+def put_dataset(request: Request, namespace: str, dataset: DatasetName, body: CreatedDataset) -> JSONResponse:
+    engine = request.app.state.engine
+    with engine.connect() as conn:
+        namespace_row(conn, namespace)
+        source = one_or_404(conn, select(sources).where(sources.c.name == body.sourceName),
+                            f"Source '{body.sourceName}' not found.")
+        if body.runId is not None:
+            one_or_404(conn, select(runs.c.uuid).where(runs.c.uuid == body.runId), f"Run '{body.runId}' not found.")
+    legacy_writes.ingest(request.app.state.ingester, legacy_writes.dataset_event(
+        namespace, dataset, body, source["connection_url"] or body.sourceName))
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    with engine.begin() as conn:
+        row = lookups.dataset_row(conn, namespace, dataset)
+        conn.execute(update(datasets).where(datasets.c.id == row["id"]).values(type=body.type))
+        field_tags = [(f.name, f.tags if isinstance(f.tags, list) else [f.tags]) for f in body.fields if f.tags]
+        for field, tag in [("", tag) for tag in body.tags] + [(f, t) for f, ts in field_tags for t in ts]:
+            upsert_tag(conn, tag, None, keep_description=True)
+            conn.execute(insert(dataset_tags).values(dataset_id=row["id"], field=field, tag=tag)
+                         .on_conflict_do_nothing(index_elements=["dataset_id", "field", "tag"]))
+        return JSONResponse(dataset_view(conn, lookups.dataset_row(conn, namespace, dataset)))

@@ -1,4 +1,5 @@
-"""Jobs: lists (per namespace, and of all namespaces), one job, and its versions.
+"""Jobs: lists (per namespace, and of all namespaces), one job, and its versions; tags on jobs, soft
+delete, and ``PUT`` of Marquez's older write API (see ``legacy_writes``).
 
 Jobs are listed newest-updated first (Marquez's order, which its web UI's dashboard relies on), with
 ``totalCount`` the number of jobs in the whole list; ``lastRunStates`` keeps the jobs whose latest run
@@ -18,7 +19,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from lineage_audit.service.db import job_tags, job_versions, jobs, runs
-from lineage_audit.service.lookups import Limit, NameRoute, Offset, job_row, namespace_row, one_or_404
+from lineage_audit.service import legacy_writes
+from lineage_audit.service.legacy_writes import CreatedJob
+from lineage_audit.service.lookups import Limit, NameRoute, Offset, dataset_row, job_row, namespace_row, one_or_404
 from lineage_audit.service.routes.tags import upsert_tag
 from lineage_audit.service.models import Job, JobList, JobVersion, JobVersionList, documented
 from lineage_audit.service.views import job_version_rows, job_versions_view, job_view, jobs_view
@@ -137,3 +140,24 @@ def tag_job(request: Request, namespace: str, job: str, tag: str) -> JSONRespons
                      responses=documented(Job, "The job, with its tags", 404))
 def untag_job(request: Request, namespace: str, job: str, tag: str) -> JSONResponse:
     return _job_tagged(request, namespace, job, tag, add=False)
+
+
+@write_router.put("/namespaces/{namespace}/jobs/{job}", summary="Create or update a job (Marquez's older API)",
+                  description="Recorded as the JobEvent that says the same: its inputs and outputs become the "
+                              "job's current ones, its location and description those of the job. The namespace "
+                              "and the datasets named must exist (404), as in Marquez.",
+                  responses=documented(Job, "The job as stored", 400, 404))
+def put_job(request: Request, namespace: str, job: str, body: CreatedJob) -> JSONResponse:
+    with request.app.state.engine.connect() as conn:
+        namespace_row(conn, namespace)
+        for named in body.inputs + body.outputs:
+            dataset_row(conn, named.namespace, named.name)
+        if body.runId is not None:
+            run = one_or_404(conn, select(runs.c.job_id).where(runs.c.uuid == body.runId),
+                             f"Run '{body.runId}' not found.")
+            owner = conn.execute(select(jobs.c.namespace, jobs.c.name).where(jobs.c.id == run["job_id"])).one()
+            if tuple(owner) != (namespace, job):
+                raise HTTPException(400, f"Run '{body.runId}' is not a run of job '{job}' in namespace '{namespace}'.")
+    legacy_writes.ingest(request.app.state.ingester, legacy_writes.job_event(namespace, job, body))
+    with request.app.state.engine.connect() as conn:
+        return JSONResponse(job_view(conn, job_row(conn, namespace, job)))

@@ -1,4 +1,5 @@
-"""soft delete (is_hidden on namespaces, datasets and jobs) and tags on jobs
+"""soft delete (is_hidden on namespaces, datasets and jobs), tags on jobs, the args of a run made by Marquez's
+older write API
 
 Revision ID: 0004
 Revises: 0002
@@ -20,6 +21,8 @@ def upgrade() -> None:
     for table in HIDDEN_TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('is_hidden', sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table('runs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('args', sa.JSON(), nullable=True))
     op.create_table('job_tags',
     sa.Column('job_id', sa.Integer(), nullable=False),
     sa.Column('tag', sa.String(length=256), nullable=False),
@@ -31,6 +34,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('job_tags')
+    with op.batch_alter_table('runs', schema=None) as batch_op:
+        batch_op.drop_column('args')
     for table in reversed(HIDDEN_TABLES):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column('is_hidden')
