@@ -161,6 +161,9 @@ def test_removing_tags_from_a_dataset_and_a_field(chain):
     removed = chain.delete(f"{path}/tags/PII")
     assert removed.status_code == 200 and conforms(removed.json(), "Dataset")["tags"] == ["GOLD"]
     assert {f["name"]: f["tags"] for f in removed.json()["fields"]}["id"] == ["PII"]  # the field keeps its tag
+    lower = chain.post(f"{path}/fields/amount/tags/money")  # a field's tag is upper-cased, as in Marquez
+    assert {f["name"]: f["tags"] for f in lower.json()["fields"]} == {"id": ["PII"], "amount": ["MONEY"]}
+    chain.delete(f"{path}/fields/amount/tags/Money")
     field = chain.delete(f"{path}/fields/id/tags/PII")
     assert field.status_code == 200 and {f["name"]: f["tags"] for f in field.json()["fields"]} == {
         "id": [], "amount": []}

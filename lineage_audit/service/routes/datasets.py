@@ -92,7 +92,10 @@ def get_dataset(request: Request, namespace: str, dataset: DatasetName) -> JSONR
 
 
 def _tag(request: Request, namespace: str, dataset: str, field: str, tag: str, add: bool = True) -> JSONResponse:
-    """Tag a dataset (``field`` "") or one of its fields, or remove that tag (``add`` false)."""
+    """Tag a dataset (``field`` "") or one of its fields, or remove that tag (``add`` false).
+
+    As Marquez does, a field's tag is upper-cased (both ways), a dataset's tag is kept as it is."""
+    tag = tag.upper() if field else tag
     engine = request.app.state.engine
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     with engine.begin() as conn:
