@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    false,
 )
 from sqlalchemy.engine import Engine
 
@@ -58,6 +59,7 @@ namespaces = Table(
     Column("description", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("is_hidden", Boolean, nullable=False, default=False, server_default=false()),  # soft deleted
 )
 
 sources = Table(
@@ -85,6 +87,7 @@ jobs = Table(
     Column("latest_run_time", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("is_hidden", Boolean, nullable=False, default=False, server_default=false()),  # soft deleted
     UniqueConstraint("namespace", "name", name="uq_jobs_namespace_name"),
 )
 
@@ -116,6 +119,7 @@ runs = Table(
     Column("nominal_end_time", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("args", JSON),  # a run made by Marquez's older API (POST .../runs) may have arguments
     Index("ix_runs_job_created", "job_id", "created_at"),
     Index("ix_runs_parent", "parent_run_uuid"),
     Index("ix_runs_state_updated", "state", "updated_at"),
@@ -135,6 +139,7 @@ datasets = Table(
     Column("last_lifecycle_state", String(32)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("is_hidden", Boolean, nullable=False, default=False, server_default=false()),  # soft deleted
     UniqueConstraint("namespace", "name", name="uq_datasets_namespace_name"),
 )
 
@@ -221,6 +226,12 @@ dataset_tags = Table(
     "dataset_tags", metadata,
     Column("dataset_id", Integer, ForeignKey("datasets.id"), primary_key=True),
     Column("field", NAME, primary_key=True),  # "" tags the dataset itself
+    Column("tag", String(256), ForeignKey("tags.name"), primary_key=True),
+)
+
+job_tags = Table(
+    "job_tags", metadata,
+    Column("job_id", Integer, ForeignKey("jobs.id"), primary_key=True),
     Column("tag", String(256), ForeignKey("tags.name"), primary_key=True),
 )
 

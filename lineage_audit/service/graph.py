@@ -158,12 +158,13 @@ def resolve(conn: Connection, node_id: str, kinds: Sequence[str]) -> Node:
 
 
 def _named(conn: Connection, table, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Ids of the jobs or datasets among (namespace, name) pairs."""
+    """Ids of the jobs or datasets among (namespace, name) pairs (soft-deleted ones are not named)."""
     pairs = set(pairs)
     found = {}
     for chunk in chunks({name for _, name in pairs}):
         for row_id, namespace, name in conn.execute(select(table.c.id, table.c.namespace, table.c.name)
-                                                    .where(among(conn, table.c.name, chunk))):
+                                                    .where(among(conn, table.c.name, chunk),
+                                                           table.c.is_hidden.is_(False))):
             if (namespace, name) in pairs:
                 found[(namespace, name)] = row_id
     return found
@@ -181,6 +182,11 @@ def _field_exists(conn: Connection, dataset_id: int, field: str) -> bool:
     return any(conn.execute(query.limit(1)).first() is not None for query in queries)
 
 
+def hidden_ids(conn: Connection, table) -> set[int]:
+    """Ids of the soft-deleted jobs or datasets: graphs leave them out, and do not walk through them."""
+    return set(conn.execute(select(table.c.id).where(table.c.is_hidden.is_(True))).scalars())
+
+
 # -- /lineage ---------------------------------------------------------------------------------
 
 def _lineage(conn: Connection, node_id: str, depth: int) -> tuple[list[dict], dict[int, str]]:
@@ -188,6 +194,7 @@ def _lineage(conn: Connection, node_id: str, depth: int) -> tuple[list[dict], di
     start = node.id if node.kind == "job" else _job_of_dataset(conn, node.id)
     io: dict[int, dict[str, list[int]]] = {}
     if start is not None:
+        hidden_jobs, hidden_datasets = hidden_ids(conn, jobs), hidden_ids(conn, datasets)
         seen, frontier, expanded = {start}, [start], set()
         for level in range(depth + 1):
             new_datasets: set[int] = set()
@@ -195,6 +202,8 @@ def _lineage(conn: Connection, node_id: str, depth: int) -> tuple[list[dict], di
                 for job_id, dataset_id, direction in conn.execute(
                         select(job_io.c.job_id, job_io.c.dataset_id, job_io.c.direction)
                         .where(among(conn, job_io.c.job_id, chunk))):
+                    if dataset_id in hidden_datasets:
+                        continue
                     io.setdefault(job_id, {"INPUT": [], "OUTPUT": []})[direction].append(dataset_id)
                     if dataset_id not in expanded:
                         new_datasets.add(dataset_id)
@@ -207,7 +216,7 @@ def _lineage(conn: Connection, node_id: str, depth: int) -> tuple[list[dict], di
             for chunk in chunks(new_datasets):
                 for (job_id,) in conn.execute(select(job_io.c.job_id)
                                               .where(among(conn, job_io.c.dataset_id, chunk))):
-                    if job_id not in seen:
+                    if job_id not in seen and job_id not in hidden_jobs:
                         seen.add(job_id)
                         frontier.append(job_id)
             if not frontier:
@@ -242,7 +251,7 @@ def _job_of_dataset(conn: Connection, dataset_id: int) -> int | None:
     """The job a dataset's graph starts from: its newest writer, else its newest reader (as Marquez)."""
     rows = conn.execute(select(job_io.c.job_id, job_io.c.direction, jobs.c.latest_run_time)
                         .join(jobs, jobs.c.id == job_io.c.job_id)
-                        .where(job_io.c.dataset_id == dataset_id)).all()
+                        .where(job_io.c.dataset_id == dataset_id, jobs.c.is_hidden.is_(False))).all()
     if not rows:
         return None
     newest = max(rows, key=lambda r: (r.direction == "OUTPUT", _sortable_time(r.latest_run_time), r.job_id))
@@ -467,14 +476,16 @@ def column_lineage_graph(conn: Connection, node_id: str, depth: int, with_downst
     elif node.kind == "dataset":
         start = fields_of(conn, [node.id])
     else:
-        outputs = [i for (i,) in conn.execute(select(job_io.c.dataset_id).where(
-            job_io.c.job_id == node.id, job_io.c.direction == "OUTPUT"))]
+        outputs = [i for (i,) in conn.execute(select(job_io.c.dataset_id).join(
+            datasets, datasets.c.id == job_io.c.dataset_id).where(
+            job_io.c.job_id == node.id, job_io.c.direction == "OUTPUT", datasets.c.is_hidden.is_(False)))]
         start = fields_of(conn, outputs)
     # edges[output field][input field] = the transformations of that edge
     edges: dict[FieldKey, dict[FieldKey, list[dict[str, Any]]]] = defaultdict(dict)
-    _walk(conn, start, depth, edges, upstream=True)
+    hidden = hidden_ids(conn, datasets)
+    _walk(conn, start, depth, edges, upstream=True, hidden=hidden)
     if with_downstream:
-        _walk(conn, start, depth, edges, upstream=False)
+        _walk(conn, start, depth, edges, upstream=False, hidden=hidden)
     keys = set(start) | set(edges) | {i for inputs in edges.values() for i in inputs}
     return {"graph": field_nodes(conn, keys, edges)}
 
@@ -497,8 +508,10 @@ EDGE_COLUMNS = (field_lineage.c.output_dataset_id, field_lineage.c.output_field,
                  field_lineage.c.masking)
 
 
-def _walk(conn: Connection, start: set[FieldKey], depth: int, edges: dict, upstream: bool) -> None:
-    """Breadth first from ``start``, ``depth`` edges at most, recording every edge crossed."""
+def _walk(conn: Connection, start: set[FieldKey], depth: int, edges: dict, upstream: bool,
+          hidden: set[int] = frozenset()) -> None:
+    """Breadth first from ``start``, ``depth`` edges at most, recording every edge crossed (none to or
+    from a soft-deleted dataset, in ``hidden``)."""
     visited, frontier = set(start), set(start)
     by = field_lineage.c.output_dataset_id if upstream else field_lineage.c.input_dataset_id
     for _ in range(depth):
@@ -510,7 +523,7 @@ def _walk(conn: Connection, start: set[FieldKey], depth: int, edges: dict, upstr
             for row in rows:
                 output, input_ = (row[0], row[1]), (row[2], row[3])
                 near, far = (output, input_) if upstream else (input_, output)
-                if near not in frontier:
+                if near not in frontier or far[0] in hidden:
                     continue
                 record_edge(edges, row)
                 if far not in visited:

@@ -39,13 +39,16 @@ def namespace_row(conn: Connection, namespace: str) -> RowMapping:
 
 def job_row(conn: Connection, namespace: str, job: str) -> RowMapping:
     namespace_row(conn, namespace)
-    return one_or_404(conn, select(jobs).where(jobs.c.namespace == namespace, jobs.c.name == job),
+    # a soft-deleted job is not found, as in Marquez (whose reads go through a view without them)
+    return one_or_404(conn, select(jobs).where(jobs.c.namespace == namespace, jobs.c.name == job,
+                                               jobs.c.is_hidden.is_(False)),
                       f"Job '{job}' not found in namespace '{namespace}'.")
 
 
 def dataset_row(conn: Connection, namespace: str, dataset: str) -> RowMapping:
     namespace_row(conn, namespace)
-    return one_or_404(conn, select(datasets).where(datasets.c.namespace == namespace, datasets.c.name == dataset),
+    return one_or_404(conn, select(datasets).where(datasets.c.namespace == namespace, datasets.c.name == dataset,
+                                                   datasets.c.is_hidden.is_(False)),
                       f"Dataset '{dataset}' not found in namespace '{namespace}'.")
 
 

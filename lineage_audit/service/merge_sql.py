@@ -116,17 +116,18 @@ CURRENT_FROM = ("(CASE WHEN v.origin = 'EVENT' THEN v.event_time WHEN v.origin =
 STATEMENTS = {
     "namespace": "INSERT INTO namespaces (name, owner_name, description, created_at, updated_at) "
                  "VALUES (:name, 'anonymous', NULL, :first, :last) ON CONFLICT (name) DO UPDATE SET "
-                 + _span_set("namespaces") +
-                 " WHERE excluded.created_at < namespaces.created_at OR excluded.updated_at > namespaces.updated_at",
+                 + _span_set("namespaces") + ", is_hidden = FALSE"  # an event naming it undeletes it, as in Marquez
+                 " WHERE excluded.created_at < namespaces.created_at OR excluded.updated_at > namespaces.updated_at"
+                 " OR namespaces.is_hidden",
     "source": "INSERT INTO sources (name, type, connection_url, description, created_at, updated_at) "
               "VALUES (:name, :type, :url, NULL, :first, :last) ON CONFLICT (name) DO UPDATE SET "
               "type = CASE WHEN excluded.updated_at >= sources.updated_at THEN excluded.type ELSE sources.type END, "
               "connection_url = CASE WHEN excluded.updated_at >= sources.updated_at THEN excluded.connection_url "
               "ELSE sources.connection_url END, " + _span_set("sources") +
               " WHERE excluded.created_at < sources.created_at OR excluded.updated_at >= sources.updated_at",
-    "datasets": "ON CONFLICT (namespace, name) DO UPDATE SET " + _span_set("datasets") +
+    "datasets": "ON CONFLICT (namespace, name) DO UPDATE SET " + _span_set("datasets") + ", is_hidden = FALSE"
                 " RETURNING id, namespace, name, source_name, description",
-    "jobs": "ON CONFLICT (namespace, name) DO UPDATE SET " + _span_set("jobs") +
+    "jobs": "ON CONFLICT (namespace, name) DO UPDATE SET " + _span_set("jobs") + ", is_hidden = FALSE"
             ", parent_job_name = COALESCE(jobs.parent_job_name, excluded.parent_job_name)"
             " RETURNING id, namespace, name, type, location, description",
     "facet": "INSERT INTO facets (owner_kind, owner_key, name, event_time, value) "

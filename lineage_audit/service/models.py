@@ -183,7 +183,7 @@ class Dataset(_Shape):
     description: str | None = None
     facets: dict[str, Any]
     currentVersion: str | None = None
-    columnLineage: list[ColumnLineage]
+    columnLineage: list[ColumnLineage] | None = None
     deleted: bool
 
 

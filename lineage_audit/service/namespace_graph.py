@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from lineage_audit.service.db import field_lineage, job_io, jobs, namespaces
+from lineage_audit.service.db import datasets, field_lineage, job_io, jobs, namespaces
 from lineage_audit.service.graph import (
     EDGE_COLUMNS,
     FieldKey,
@@ -34,6 +34,7 @@ from lineage_audit.service.graph import (
     field_nodes,
     fields_of,
     graph_json,
+    hidden_ids,
     lineage_nodes,
     record_edge,
 )
@@ -49,12 +50,15 @@ def _jobs_io(conn: Connection, namespace: str) -> dict[int, dict[str, list[int]]
         raise NamespaceNotFound(f"Namespace '{namespace}' not found.")
     io: dict[int, dict[str, list[int]]] = {
         job_id: {"INPUT": [], "OUTPUT": []}
-        for (job_id,) in conn.execute(select(jobs.c.id).where(jobs.c.namespace == namespace))}
+        for (job_id,) in conn.execute(select(jobs.c.id).where(jobs.c.namespace == namespace,
+                                                              jobs.c.is_hidden.is_(False)))}
+    hidden = hidden_ids(conn, datasets)
     for chunk in chunks(io):
         for job_id, dataset_id, direction in conn.execute(
                 select(job_io.c.job_id, job_io.c.dataset_id, job_io.c.direction)
                 .where(among(conn, job_io.c.job_id, chunk))):
-            io[job_id][direction].append(dataset_id)
+            if dataset_id not in hidden:
+                io[job_id][direction].append(dataset_id)
     return io
 
 
@@ -71,11 +75,13 @@ def namespace_column_lineage(conn: Connection, namespace: str) -> dict[str, Any]
     dataset_ids = {i for sides in io.values() for ids in sides.values() for i in ids}
     written = {i for sides in io.values() for i in sides["OUTPUT"]}
     edges: dict[FieldKey, dict[FieldKey, list[dict[str, Any]]]] = defaultdict(dict)
+    hidden = hidden_ids(conn, datasets)
     for chunk in chunks(written):
         for row in conn.execute(select(*EDGE_COLUMNS)
                                 .where(among(conn, field_lineage.c.output_dataset_id, chunk),
                                        field_lineage.c.output_field != "")
                                 .order_by(field_lineage.c.id)):
-            record_edge(edges, row)
+            if row[2] not in hidden:  # the input dataset
+                record_edge(edges, row)
     keys = fields_of(conn, sorted(dataset_ids)) | set(edges) | {i for inputs in edges.values() for i in inputs}
     return {"graph": field_nodes(conn, keys, edges)}

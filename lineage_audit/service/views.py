@@ -23,6 +23,7 @@ from lineage_audit.service.db import (
     facets,
     field_lineage,
     job_io,
+    job_tags,
     job_versions,
     jobs,
     run_io,
@@ -56,7 +57,7 @@ def facets_of(conn: Connection, kind: str, keys: Iterable[str]) -> dict[str, dic
 
 def namespace_view(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"name": row["name"], "createdAt": iso(row["created_at"]), "updatedAt": iso(row["updated_at"]),
-            "ownerName": row["owner_name"], "description": row["description"], "isHidden": False}
+            "ownerName": row["owner_name"], "description": row["description"], "isHidden": bool(row["is_hidden"])}
 
 
 def source_view(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -106,7 +107,7 @@ def runs_view(conn: Connection, rows: Sequence[RowMapping]) -> list[dict[str, An
             "startedAt": iso(started),
             "endedAt": iso(ended),
             "durationMs": duration,
-            "args": {},
+            "args": row.get("args") or {},
             "jobVersion": ({"namespace": namespace, "name": name, "version": row["job_version_uuid"]}
                            if row["job_version_uuid"] else None),
             "inputDatasetVersions": io[row["uuid"]]["INPUT"],
@@ -141,6 +142,10 @@ def jobs_view(conn: Connection, rows: Sequence[RowMapping], latest_runs: int = 1
     ids = [r["id"] for r in rows]
     io = _io_ids(conn, ids)
     job_facets = facets_of(conn, "job", [str(i) for i in ids])
+    tags: dict[int, list[str]] = defaultdict(list)
+    for job_id, tag in conn.execute(select(job_tags.c.job_id, job_tags.c.tag).where(job_tags.c.job_id.in_(ids))
+                                    .order_by(job_tags.c.tag)):
+        tags[job_id].append(tag)
     recent: dict[int, list[RowMapping]] = defaultdict(list)
     if latest_runs:
         # the newest runs of every job in one query: runs numbered per job, newest first
@@ -181,7 +186,7 @@ def jobs_view(conn: Connection, rows: Sequence[RowMapping], latest_runs: int = 1
             "facets": job_facets.get(str(row["id"]), {}),
             "currentVersion": row["current_version"],
             "labels": [],
-            "tags": [],
+            "tags": tags[row["id"]],
         })
     return result
 
@@ -291,7 +296,7 @@ def datasets_view(conn: Connection, rows: Sequence[RowMapping]) -> list[dict[str
         "description": row["description"],
         "facets": dataset_facets.get(str(row["id"]), {}),
         "currentVersion": row["current_version"],
-        "columnLineage": lineage.get(row["id"], []),
+        "columnLineage": lineage.get(row["id"]) or None,  # Marquez: null when the dataset has none
         "deleted": False,
     } for row in rows]
 

@@ -20,6 +20,7 @@ from marquez_client.errors import APIError
 from lineage_audit.service.app import create_app
 from lineage_audit.service.settings import ServiceSettings
 from tests.service.conftest import post_batches
+from tests.service.test_read_api import newest_updated_first
 
 NAMESPACE = "data-lineage-audit"
 
@@ -77,7 +78,8 @@ def test_namespaces_and_sources(client):
 
 
 def test_jobs_and_runs(client, pipeline_events):
-    names = sorted({e["job"]["name"] for e in pipeline_events})
+    names = newest_updated_first(pipeline_events)
+    assert sorted(names) == sorted({e["job"]["name"] for e in pipeline_events})
     jobs = client.list_jobs(NAMESPACE)
     assert [j["name"] for j in jobs["jobs"]] == names and jobs["totalCount"] == len(names)
 

@@ -1,4 +1,5 @@
-"""Namespaces: ``GET /namespaces``, ``GET /namespaces/{namespace}``, and ``PUT`` to create or update one."""
+"""Namespaces: ``GET /namespaces``, ``GET /namespaces/{namespace}``, ``PUT`` to create or update one, and
+``DELETE`` to soft delete one with its jobs and datasets (as Marquez: it stays listed, ``isHidden`` true)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from datetime import datetime, timezone
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lineage_audit.service.db import namespaces
+from lineage_audit.service.db import datasets, jobs, namespaces
 from lineage_audit.service.lookups import Limit, NameRoute, Offset, namespace_row
 from lineage_audit.service.models import CreatedNamespace, Namespace, NamespaceList, documented
 from lineage_audit.service.views import namespace_view
@@ -52,8 +53,23 @@ def put_namespace(request: Request, namespace: str, body: CreatedNamespace) -> J
                                           created_at=now, updated_at=now)
     statement = statement.on_conflict_do_update(index_elements=["name"], set_={
         "owner_name": statement.excluded.owner_name, "description": statement.excluded.description,
-        "updated_at": statement.excluded.updated_at})
+        "updated_at": statement.excluded.updated_at, "is_hidden": False})  # undeletes it, as in Marquez
     with engine.begin() as conn:
         conn.execute(statement)
         row = namespace_row(conn, namespace)
     return JSONResponse(namespace_view(row))
+
+
+@write_router.delete("/namespaces/{namespace}", summary="Soft delete a namespace and its jobs and datasets",
+                     description="The namespace stays listed, with `isHidden` true; its jobs and datasets leave "
+                                 "lists, search and graphs. An event naming the namespace (or a PUT) undeletes it, "
+                                 "and the jobs and datasets a new event names come back. Answers with the "
+                                 "namespace as it was, as Marquez does.",
+                     responses=documented(Namespace, "The namespace as it was before the delete", 404))
+def delete_namespace(request: Request, namespace: str) -> JSONResponse:
+    with request.app.state.engine.begin() as conn:
+        body = namespace_view(namespace_row(conn, namespace))
+        conn.execute(update(datasets).where(datasets.c.namespace == namespace).values(is_hidden=True))
+        conn.execute(update(jobs).where(jobs.c.namespace == namespace).values(is_hidden=True))
+        conn.execute(update(namespaces).where(namespaces.c.name == namespace).values(is_hidden=True))
+    return JSONResponse(body)

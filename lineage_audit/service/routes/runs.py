@@ -1,21 +1,26 @@
-"""Runs: the runs of a job (newest first), one run, and the run or job facets a run's events carried."""
+"""Runs: the runs of a job (newest first), one run, and the run or job facets a run's events carried; and
+Marquez's older write API for runs: creating one, and its transitions (see ``legacy_writes``)."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from enum import Enum
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
-from lineage_audit.service.db import facets, lineage_events, runs
+from lineage_audit.service import legacy_writes
+from lineage_audit.service.db import facets, jobs, lineage_events, runs
+from lineage_audit.service.legacy_writes import CreatedRun
 from lineage_audit.service.lookups import Limit, NameRoute, Offset, job_row, one_or_404
 from lineage_audit.service.models import FacetsResult, Run, RunList, documented
 from lineage_audit.service.views import run_view, runs_view
 
 router = APIRouter(tags=["Jobs"], route_class=NameRoute)
+write_router = APIRouter(tags=["Jobs"], route_class=NameRoute)
 
 
 class FacetType(str, Enum):
@@ -72,3 +77,59 @@ def get_run_facets(request: Request, id: str,
                 if isinstance(job_facets, dict):
                     found.update({k: v for k, v in job_facets.items() if isinstance(v, dict)})
     return JSONResponse({"runId": run_id, "facets": found})
+
+
+@write_router.post("/namespaces/{namespace}/jobs/{job}/runs", status_code=201,
+                   summary="Create a run of a job (Marquez's older API)",
+                   description="A run in state NEW, not started, with the nominal times and arguments given; "
+                               "`id` (a UUID) is chosen when absent. 400 if a run of that id exists.",
+                   responses={**documented(Run, "", 400, 404), 201: {"model": Run, "description": "The new run"}})
+def create_run(request: Request, namespace: str, job: str, body: CreatedRun | None = None) -> JSONResponse:
+    with request.app.state.engine.begin() as conn:
+        job_id = job_row(conn, namespace, job)["id"]
+        run_id = legacy_writes.create_run(conn, job_id, body or CreatedRun())
+        row = conn.execute(select(runs).where(runs.c.uuid == run_id)).mappings().one()
+        return JSONResponse(run_view(conn, row), status_code=201,
+                            headers={"Location": str(request.url_for("get_run", id=run_id))})
+
+
+def _transition(request: Request, id: str, event_type: str, at: str | None) -> JSONResponse:
+    run_id = _run_id(id)
+    event_time = legacy_writes.transition_time(at)
+    with request.app.state.engine.connect() as conn:
+        one_or_404(conn, select(runs.c.uuid).where(runs.c.uuid == run_id), f"Run '{id}' not found.")
+        namespace, name = conn.execute(select(jobs.c.namespace, jobs.c.name).join(runs, runs.c.job_id == jobs.c.id)
+                                       .where(runs.c.uuid == run_id)).one()
+    legacy_writes.ingest(request.app.state.ingester,
+                         legacy_writes.run_event(run_id, namespace, name, event_type, event_time))
+    with request.app.state.engine.connect() as conn:
+        return JSONResponse(run_view(conn, conn.execute(select(runs).where(runs.c.uuid == run_id)).mappings().one()))
+
+
+At = Annotated[str | None, Query(description="When the run moved to that state (ISO 8601); now when absent")]
+TRANSITION_NOTE = ("Recorded as the RunEvent of that type, so the run's state follows the rules of events: a "
+                   "finished run is not started again, and of two ends the later wins.")
+
+
+@write_router.post("/jobs/runs/{id}/start", summary="Mark a run as RUNNING (Marquez's older API)",
+                   description=TRANSITION_NOTE, responses=documented(Run, "The run", 400, 404))
+def start_run(request: Request, id: str, at: At = None) -> JSONResponse:
+    return _transition(request, id, "START", at)
+
+
+@write_router.post("/jobs/runs/{id}/complete", summary="Mark a run as COMPLETED (Marquez's older API)",
+                   description=TRANSITION_NOTE, responses=documented(Run, "The run", 400, 404))
+def complete_run(request: Request, id: str, at: At = None) -> JSONResponse:
+    return _transition(request, id, "COMPLETE", at)
+
+
+@write_router.post("/jobs/runs/{id}/fail", summary="Mark a run as FAILED (Marquez's older API)",
+                   description=TRANSITION_NOTE, responses=documented(Run, "The run", 400, 404))
+def fail_run(request: Request, id: str, at: At = None) -> JSONResponse:
+    return _transition(request, id, "FAIL", at)
+
+
+@write_router.post("/jobs/runs/{id}/abort", summary="Mark a run as ABORTED (Marquez's older API)",
+                   description=TRANSITION_NOTE, responses=documented(Run, "The run", 400, 404))
+def abort_run(request: Request, id: str, at: At = None) -> JSONResponse:
+    return _transition(request, id, "ABORT", at)

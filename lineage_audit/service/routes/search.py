@@ -75,7 +75,7 @@ def search(request: Request,
             continue
         part = select(literal(label.value).label("type"), table.c.name.label("name"),
                       table.c.updated_at.label("updated_at"), table.c.namespace.label("namespace")
-                      ).where(func.lower(table.c.name).like(pattern, escape="\\"))
+                      ).where(func.lower(table.c.name).like(pattern, escape="\\"), table.c.is_hidden.is_(False))
         if namespace:
             part = part.where(table.c.namespace == namespace)
         if before_time is not None:

@@ -89,7 +89,7 @@ export interface Dataset {
   description: string | null;
   facets: Facets;
   currentVersion: string | null;
-  columnLineage: ColumnLineage[];
+  columnLineage: ColumnLineage[] | null; // null when the dataset has none, as in Marquez
 }
 
 export interface DatasetVersion {

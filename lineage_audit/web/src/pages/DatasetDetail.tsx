@@ -93,7 +93,7 @@ function Versions({ versions }: { versions: DatasetVersion[] }) {
 }
 
 function ColumnLineageTable({ dataset }: { dataset: Dataset }) {
-  const rows = dataset.columnLineage.flatMap((column) =>
+  const rows = (dataset.columnLineage ?? []).flatMap((column) =>
     column.inputFields.map((input) => ({ column: column.name, input })),
   );
   return (
