@@ -428,14 +428,15 @@ def _positions(count: int) -> str:
 
 
 def _latest_runs(conn: Connection, job_rows: Iterable[Any]) -> dict[str, dict[str, Any]]:
-    """The latest run of each job, in the light form Marquez's lineage gives (no facets, no dataset versions)."""
+    """The latest run of each job as Marquez's lineage gives it: every key of a ``Run``, but no facets and no
+    dataset versions (Marquez reads the bare runs row there)."""
     names = {row.latest_run_uuid: (row.namespace, row.name) for row in job_rows if row.latest_run_uuid}
     found = {}
-    columns = (runs.c.uuid, runs.c.state, runs.c.job_version_uuid, _raw_time(runs.c.created_at),
+    columns = (runs.c.uuid, runs.c.state, runs.c.job_version_uuid, runs.c.parent_run_uuid, _raw_time(runs.c.created_at),
                _raw_time(runs.c.updated_at), _raw_time(runs.c.nominal_start_time),
                _raw_time(runs.c.nominal_end_time), _raw_time(runs.c.started_at), _raw_time(runs.c.ended_at))
     for chunk in chunks(names):
-        for run_uuid, state, version, created, updated, nominal_start, nominal_end, started, ended in conn.execute(
+        for run_uuid, state, version, parent, created, updated, nominal_start, nominal_end, started, ended in conn.execute(
                 select(*columns).where(among(conn, runs.c.uuid, chunk))):
             duration = None
             if started is not None and ended is not None:
@@ -446,6 +447,8 @@ def _latest_runs(conn: Connection, job_rows: Iterable[Any]) -> dict[str, dict[st
                 "nominalStartTime": _ts(nominal_start), "nominalEndTime": _ts(nominal_end), "state": state,
                 "startedAt": _ts(started), "endedAt": _ts(ended), "durationMs": duration, "args": {},
                 "jobVersion": {"namespace": namespace, "name": name, "version": version} if version else None,
+                "inputDatasetVersions": [], "outputDatasetVersions": [], "context": {}, "facets": {},
+                "parentRunUuid": parent,
             }
     return found
 
