@@ -1,4 +1,5 @@
-"""Runs: the runs of a job (newest first), one run, and the run or job facets a run's events carried."""
+"""Runs: the runs of a job (newest first), one run, the run or job facets a run's events carried, and the runs
+upstream of a run."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from sqlalchemy import func, select
 
 from lineage_audit.service.db import facets, lineage_events, runs
 from lineage_audit.service.lookups import Limit, NameRoute, Offset, job_row, one_or_404
-from lineage_audit.service.models import FacetsResult, Run, RunList, documented
+from lineage_audit.service.models import FacetsResult, Run, RunList, UpstreamRunLineage, documented
+from lineage_audit.service.run_lineage import upstream_runs
 from lineage_audit.service.views import run_view, runs_view
 
 router = APIRouter(tags=["Jobs"], route_class=NameRoute)
@@ -23,11 +25,11 @@ class FacetType(str, Enum):
     job = "job"
 
 
-def _run_id(value: str) -> str:
+def _run_id(value: str, name: str = "id") -> str:
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        raise HTTPException(400, f"id: '{value}' is not a UUID") from None
+        raise HTTPException(400, f"{name}: '{value}' is not a UUID") from None
 
 
 @router.get("/namespaces/{namespace}/jobs/{job}/runs", summary="List the runs of a job",
@@ -72,3 +74,17 @@ def get_run_facets(request: Request, id: str,
                 if isinstance(job_facets, dict):
                     found.update({k: v for k, v in job_facets.items() if isinstance(v, dict)})
     return JSONResponse({"runId": run_id, "facets": found})
+
+
+@router.get("/runlineage/upstream", tags=["Lineage"], summary="Get the upstream lineage of a run",
+            description="The run, then the runs that wrote the dataset versions it read, and so on, `depth` steps "
+                        "up; each run once, at its fewest steps, ordered by steps then job name, with the dataset "
+                        "versions it read and the run that wrote each.",
+            responses=documented(UpstreamRunLineage, "The upstream runs", 400, 404))
+def get_upstream_runs(request: Request,
+                      runId: str = Query(description="The run to start from"),
+                      depth: int = Query(20, ge=0, description="Steps from run to upstream run")) -> JSONResponse:
+    run_id = _run_id(runId, "runId")
+    with request.app.state.engine.connect() as conn:
+        one_or_404(conn, select(runs.c.uuid).where(runs.c.uuid == run_id), f"Run '{runId}' not found.")
+        return JSONResponse(upstream_runs(conn, run_id, depth))
