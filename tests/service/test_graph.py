@@ -206,6 +206,15 @@ def test_lineage_of_a_chain_and_namespaces_with_colons(service, chain):
     assert _edges(nodes) == {(a, t1), (t1, b)}
 
 
+def test_lineage_latest_run_has_every_key_of_a_run_without_facets_or_dataset_versions(service, chain):
+    """As Marquez's lineage: the latest run is the runs row alone, so facets and dataset versions are empty."""
+    job = _graph(service, "lineage", "job:chain:t2", depth=0)["job:chain:t2"]["data"]
+    run = service.get(f"/api/v1/jobs/runs/{job['latestRun']['id']}").json()
+    assert run["inputDatasetVersions"] and run["outputDatasetVersions"]
+    assert job["latestRun"] == {**run, "inputDatasetVersions": [], "outputDatasetVersions": [], "facets": {}}
+    assert job["latestRun"]["parentRunUuid"] is None and job["latestRun"]["context"] == {}
+
+
 def test_lineage_as_dicts_and_as_json_agree(service, chain):
     """The route sends JSON with the datasets' fields as the database wrote them; the dict form parses them."""
     with service.app.state.engine.connect() as conn:
