@@ -1,9 +1,11 @@
 """The standard facets the service reads, checked against the OpenLineage spec as the event arrives.
 
 Each facet's rules (required keys, types, enums, date-times and UUIDs) are written here as JSON
-schemas (a small subset of the language), compiled once into plain Python checks; an event is checked only for the facets it carries, so an event without
-them costs a dictionary lookup per facet map. A facet that breaks its schema is a 422 naming the
-first wrong field, e.g. ``outputs[0].facets.schema.fields[1].name``.
+schemas (a small subset of the language), compiled once into plain Python checks; an event is
+checked only for the facets it carries, so an event without them costs a dictionary lookup per
+facet map. A facet that breaks its schema is a 422 naming the first wrong field, e.g.
+``outputs[0].facets.schema.fields[1].name``. tests/service/test_validation.py holds these rules
+against the spec's own JSON schemas.
 
 Deliberately not required: the ``_producer`` and ``_schemaURL`` every facet should carry (when
 present they must be strings). Marquez does not check them either, and many producers omit them.
@@ -72,6 +74,7 @@ JOB_FACETS = {
                       ("processingType", "integration")),
     "documentation": _facet({"description": _STRING, "contentType": _STRING}, ("description",)),
 }
+
 
 class _Invalid(Exception):
     """A wrong value: ``steps`` is its path below the facet, filled in as the error rises (no path is built

@@ -212,7 +212,7 @@ def test_lineage_latest_run_has_every_key_of_a_run_without_facets_or_dataset_ver
     run = service.get(f"/api/v1/jobs/runs/{job['latestRun']['id']}").json()
     assert run["inputDatasetVersions"] and run["outputDatasetVersions"]
     assert job["latestRun"] == {**run, "inputDatasetVersions": [], "outputDatasetVersions": [], "facets": {}}
-    assert job["latestRun"]["parentRunUuid"] is None and job["latestRun"]["context"] == {}
+    assert job["latestRun"]["parentRunUuid"] is None and job["latestRun"]["context"] == {} == job["context"]
 
 
 def test_lineage_as_dicts_and_as_json_agree(service, chain):
