@@ -2,7 +2,8 @@
 
 Routes live in ``routes/``, one module per resource, each exposing ``router`` (read routes, behind
 the read key) and optionally ``write_router`` (behind the ingest key). Everything is under
-``/api/v1``, as in Marquez, but for a module's ``beta_router`` (under ``/api/v2beta``, behind the read key); the service's own OpenAPI document is at ``/api/v1/openapi.json``.
+``/api/v1``, as in Marquez, but for a module's ``beta_router``: under ``/api/v2beta`` (marquez-web's
+advanced search), behind the read key. The service's own OpenAPI document is at ``/api/v1/openapi.json``.
 """
 
 from __future__ import annotations

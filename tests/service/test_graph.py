@@ -423,7 +423,8 @@ def test_column_lineage_at_a_version_refuses_downstream_and_unknown_versions(ser
 
 def test_column_lineage_reads_the_older_transformation_keys(service):
     """columnLineage 1-0-0: no transformations list, the field's transformationDescription/Type instead."""
-    event = _run_event("old", [("src", "s", ["k"])], ("dst", "d", {"k": [("src", "s", "k", "DIRECT", "IDENTITY", False)]}))
+    event = _run_event("old", [("src", "s", ["k"])],
+                       ("dst", "d", {"k": [("src", "s", "k", "DIRECT", "IDENTITY", False)]}))
     lineage = event["outputs"][0]["facets"]["columnLineage"]
     lineage["dataset"] = []
     lineage["fields"]["k"] = {"inputFields": [{"namespace": "src", "name": "s", "field": "k"}],
