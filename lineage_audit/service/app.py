@@ -2,7 +2,8 @@
 
 Routes live in ``routes/``, one module per resource, each exposing ``router`` (read routes, behind
 the read key) and optionally ``write_router`` (behind the ingest key). Everything is under
-``/api/v1``, as in Marquez; the service's own OpenAPI document is at ``/api/v1/openapi.json``.
+``/api/v1``, as in Marquez, but for a module's ``beta_router``: under ``/api/v2beta`` (marquez-web's
+advanced search), behind the read key. The service's own OpenAPI document is at ``/api/v1/openapi.json``.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from lineage_audit.service.settings import ServiceSettings
 from lineage_audit.service.ui import UI_DIR, mount_ui
 
 API = "/api/v1"
+API_BETA = "/api/v2beta"
 log = logging.getLogger(__name__)
 # Resource modules, in the order their routes are matched.
 ROUTE_MODULES = ("lineage_ingest", "namespaces", "sources", "jobs", "runs", "datasets", "tags", "graph",
-                 "namespace_graph", "search", "events", "stats")
+                 "namespace_graph", "search", "search_beta", "events", "stats")
 
 
 class AuthError(Exception):
@@ -137,6 +139,8 @@ def create_app(settings: ServiceSettings, engine: Engine | None = None, ui_dir: 
         module = importlib.import_module(f"lineage_audit.service.routes.{name}")
         if hasattr(module, "router"):
             app.include_router(module.router, prefix=API, dependencies=[Depends(require_read_key)])
+        if hasattr(module, "beta_router"):
+            app.include_router(module.beta_router, prefix=API_BETA, dependencies=[Depends(require_read_key)])
         if hasattr(module, "write_router"):
             app.include_router(module.write_router, prefix=API, dependencies=[Depends(require_ingest_key)])
     return app

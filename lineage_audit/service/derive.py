@@ -72,6 +72,15 @@ def _lineage_inputs(facet: Mapping[str, Any]) -> list[tuple[str, Mapping[str, An
             if isinstance(entry, dict) and _name(entry.get("namespace")) and _name(entry.get("name"))]
 
 
+def legacy_transformation(facet: Mapping[str, Any], field: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The transformation of an input field in columnLineage 1-0-0: ``transformationType`` and
+    ``transformationDescription``, on the input field or else on its output field."""
+    body = facet.get("fields", {}).get(field) if isinstance(facet.get("fields"), dict) else None
+    keys = ("transformationType", "transformationDescription")
+    source = entry if any(k in entry for k in keys) else body if isinstance(body, dict) else {}
+    return {"type": source.get("transformationType"), "description": source.get("transformationDescription")}
+
+
 def _source_type(url: str) -> str:
     scheme = url.split(":", 1)[0].lower() if ":" in url else url.lower()
     known = {"postgres": "POSTGRESQL", "postgresql": "POSTGRESQL", "mysql": "MYSQL", "s3": "S3", "s3a": "S3",
@@ -502,7 +511,9 @@ class Derivation:
             for field, entry in self._lineage_inputs(facet):
                 input_id = self.dataset_ids[(entry["namespace"], entry["name"])]
                 transformations = entry.get("transformations")
-                if not isinstance(transformations, list) or not transformations:
+                if not isinstance(transformations, list):  # columnLineage 1-0-0: no list, the older keys
+                    transformations = [legacy_transformation(facet, field, entry)]
+                if not transformations:
                     transformations = [{}]
                 for transformation in transformations:
                     if not isinstance(transformation, dict):

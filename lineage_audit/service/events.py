@@ -304,6 +304,9 @@ def check_event(event: Any, index: int | None = None) -> Checked:
         job_name = simple = job[1]
     else:
         raise EventError(422, "run is required (or dataset for a DatasetEvent, job for a JobEvent)", "run", index)
+    from lineage_audit.service.facet_schemas import check_facets  # it imports this module
+
+    check_facets(event, index)
     try:
         encoded = _canonical(event)
     except UnicodeEncodeError:

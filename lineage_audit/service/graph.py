@@ -16,7 +16,8 @@ job touches is a graph of that dataset alone.
 ``dataset`` part of a columnLineage facet: fields that filter or join rows without feeding a
 column) are left out, as Marquez leaves them out; ``GET /datasets`` does not show them either.
 Unlike Marquez, every node has its ``data``, fields at the edge of the graph included (with no
-input fields), and the starting fields are nodes even when they have no lineage.
+input fields), and the starting fields are nodes even when they have no lineage. A dataset or field
+nodeId ending with ``#<version>`` asks for the lineage at that dataset version: ``column_versions.py``.
 """
 
 from __future__ import annotations
@@ -333,8 +334,8 @@ def lineage_nodes(conn: Connection, io: dict[int, dict[str, list[int]]], dataset
                 "parentJobName": parent, "parentJobUuid": _job_uuid(parents.get((namespace, parent))),
                 "createdAt": _ts(created), "updatedAt": _ts(updated), "namespace": namespace,
                 "inputs": [dataset_ref[i] for i in inputs], "outputs": [dataset_ref[i] for i in outputs],
-                "location": location, "description": description, "latestRun": latest.get(run_uuid),
-                "currentVersion": version,
+                "location": location, "context": {}, "description": description,
+                "latestRun": latest.get(run_uuid), "currentVersion": version,
             },
             "inEdges": [{"origin": dataset_key[i], "destination": key} for i in inputs],
             "outEdges": [{"origin": key, "destination": dataset_key[i]} for i in outputs],
@@ -437,15 +438,16 @@ def _positions(count: int) -> str:
 
 
 def _latest_runs(conn: Connection, job_rows: Iterable[Any]) -> dict[str, dict[str, Any]]:
-    """The latest run of each job, in the light form Marquez's lineage gives (no facets, no dataset versions)."""
+    """The latest run of each job as Marquez's lineage gives it: every key of a ``Run``, but no facets and no
+    dataset versions (Marquez reads the bare runs row there)."""
     names = {row.latest_run_uuid: (row.namespace, row.name) for row in job_rows if row.latest_run_uuid}
     found = {}
-    columns = (runs.c.uuid, runs.c.state, runs.c.job_version_uuid, _raw_time(runs.c.created_at),
-               _raw_time(runs.c.updated_at), _raw_time(runs.c.nominal_start_time),
+    columns = (runs.c.uuid, runs.c.state, runs.c.job_version_uuid, runs.c.parent_run_uuid,
+               _raw_time(runs.c.created_at), _raw_time(runs.c.updated_at), _raw_time(runs.c.nominal_start_time),
                _raw_time(runs.c.nominal_end_time), _raw_time(runs.c.started_at), _raw_time(runs.c.ended_at))
     for chunk in chunks(names):
-        for run_uuid, state, version, created, updated, nominal_start, nominal_end, started, ended in conn.execute(
-                select(*columns).where(among(conn, runs.c.uuid, chunk))):
+        rows = conn.execute(select(*columns).where(among(conn, runs.c.uuid, chunk)))
+        for run_uuid, state, version, parent, created, updated, nominal_start, nominal_end, started, ended in rows:
             duration = None
             if started is not None and ended is not None:
                 duration = int((_datetime(ended) - _datetime(started)).total_seconds() * 1000)
@@ -455,6 +457,8 @@ def _latest_runs(conn: Connection, job_rows: Iterable[Any]) -> dict[str, dict[st
                 "nominalStartTime": _ts(nominal_start), "nominalEndTime": _ts(nominal_end), "state": state,
                 "startedAt": _ts(started), "endedAt": _ts(ended), "durationMs": duration, "args": {},
                 "jobVersion": {"namespace": namespace, "name": name, "version": version} if version else None,
+                "inputDatasetVersions": [], "outputDatasetVersions": [], "context": {}, "facets": {},
+                "parentRunUuid": parent,
             }
     return found
 

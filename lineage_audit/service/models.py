@@ -241,6 +241,36 @@ class SearchResultList(_Shape):
     results: list[SearchResult]
 
 
+class UpstreamJob(_Shape):
+    namespace: str
+    name: str
+    version: str | None = None
+
+
+class UpstreamRunSummary(_Shape):
+    id: str
+    start: datetime | None = None
+    end: datetime | None = None
+    status: str
+
+
+class UpstreamInput(_Shape):
+    namespace: str
+    name: str
+    version: str | None = None
+    producedByRunId: str | None = None
+
+
+class UpstreamRun(_Shape):
+    job: UpstreamJob
+    run: UpstreamRunSummary
+    inputs: list[UpstreamInput]
+
+
+class UpstreamRunLineage(_Shape):
+    runs: list[UpstreamRun]
+
+
 class LineageEventList(_Shape):
     events: list[dict[str, Any]]
     totalCount: int

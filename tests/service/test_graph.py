@@ -206,6 +206,15 @@ def test_lineage_of_a_chain_and_namespaces_with_colons(service, chain):
     assert _edges(nodes) == {(a, t1), (t1, b)}
 
 
+def test_lineage_latest_run_has_every_key_of_a_run_without_facets_or_dataset_versions(service, chain):
+    """As Marquez's lineage: the latest run is the runs row alone, so facets and dataset versions are empty."""
+    job = _graph(service, "lineage", "job:chain:t2", depth=0)["job:chain:t2"]["data"]
+    run = service.get(f"/api/v1/jobs/runs/{job['latestRun']['id']}").json()
+    assert run["inputDatasetVersions"] and run["outputDatasetVersions"]
+    assert job["latestRun"] == {**run, "inputDatasetVersions": [], "outputDatasetVersions": [], "facets": {}}
+    assert job["latestRun"]["parentRunUuid"] is None and job["latestRun"]["context"] == {} == job["context"]
+
+
 def test_lineage_as_dicts_and_as_json_agree(service, chain):
     """The route sends JSON with the datasets' fields as the database wrote them; the dict form parses them."""
     with service.app.state.engine.connect() as conn:
@@ -359,3 +368,72 @@ def _assert_lineage_graph(body: dict) -> None:
     assert_matches(body, "LineageGraph")
     for node in body["graph"]:  # the file's oneOf cannot tell a Job from a Dataset: each against its own
         assert_matches(node["data"], {"JOB": "Job", "DATASET": "Dataset"}[node["type"]])
+
+
+# -- /column-lineage at a dataset version -----------------------------------------------------
+
+def _versions(service, namespace: str, name: str) -> list[str]:
+    """The dataset's versions, oldest first."""
+    body = service.get(f"/api/v1/namespaces/{namespace}/datasets/{name}/versions").json()
+    return [v["version"] for v in sorted(body["versions"], key=lambda v: v["createdAt"])]
+
+
+@pytest.fixture
+def rewired(service, chain):
+    """The chain, then t1 runs again a day later computing b.x from a.y instead of a.x: a new version of b."""
+    _post(service, [_run_event("t1", [(PG, "public.a", ["y", "x"])],
+                               ("warehouse", "b", {"x": [(PG, "public.a", "y", "DIRECT", "TRANSFORMATION", False)]}),
+                               time="2026-01-02T00:00:00Z")])
+    return _versions(service, "warehouse", "b"), _versions(service, "warehouse", "c")
+
+
+def test_column_lineage_at_a_version_is_the_lineage_as_it_was(service, rewired):
+    (b1, b2), (c1,) = rewired
+    a_x, a_y = f"datasetField:{PG}:public.a:x", f"datasetField:{PG}:public.a:y"
+    now = _graph(service, "column-lineage", "datasetField:warehouse:c:x", depth=5)
+    assert _field_edges(now) == {("datasetField:warehouse:c:x", "datasetField:warehouse:b:x"),
+                                 ("datasetField:warehouse:c:x", "datasetField:warehouse:b:xy"),
+                                 ("datasetField:warehouse:b:x", a_y)}  # b's newest lineage names x only
+    # c's only version read b's first version, whose x came from a.x (a is never written: no version)
+    then = _graph(service, "column-lineage", f"datasetField:warehouse:c:x#{c1}", depth=5)
+    assert _field_edges(then) == {(f"datasetField:warehouse:c:x#{c1}", f"datasetField:warehouse:b:x#{b1}"),
+                                  (f"datasetField:warehouse:c:x#{c1}", f"datasetField:warehouse:b:xy#{b1}"),
+                                  (f"datasetField:warehouse:b:x#{b1}", a_x), (f"datasetField:warehouse:b:xy#{b1}", a_x),
+                                  (f"datasetField:warehouse:b:xy#{b1}", a_y)}
+    data = then[f"datasetField:warehouse:c:x#{c1}"]["data"]
+    assert (data["datasetVersion"], data["fieldType"], data["transformationType"]) == (c1, "string", "DIRECT")
+    assert [(i["dataset"], i["field"], i["datasetVersion"], [t["subtype"] for t in i["transformations"]])
+            for i in data["inputFields"]] == [("b", "x", b1, ["AGGREGATION"]), ("b", "xy", b1, ["GROUP_BY"])]
+    assert then[a_x]["data"]["inputFields"] == [] and then[a_x]["data"]["datasetVersion"] is None
+    assert _field_edges(_graph(service, "column-lineage", f"dataset:warehouse:b#{b2}", depth=5)) == {
+        (f"datasetField:warehouse:b:x#{b2}", a_y)}
+    assert set(_graph(service, "column-lineage", f"dataset:warehouse:b#{b1}", depth=0)) == {
+        f"datasetField:warehouse:b:x#{b1}", f"datasetField:warehouse:b:xy#{b1}"}
+
+
+def test_column_lineage_at_a_version_refuses_downstream_and_unknown_versions(service, rewired):
+    (b1, _b2), (c1,) = rewired
+    response = service.get("/api/v1/column-lineage", params={"nodeId": f"dataset:warehouse:b#{b1}",
+                                                              "withDownstream": "true"})
+    assert response.status_code == 400 and "withDownstream" in response.json()["message"]
+    for node_id in (f"dataset:warehouse:b#{uuid.uuid4()}", f"dataset:warehouse:b#{c1}",
+                    f"datasetField:warehouse:b:nope#{b1}", f"datasetField:warehouse:nope:x#{b1}"):
+        response = service.get("/api/v1/column-lineage", params={"nodeId": node_id})
+        assert response.status_code == 404, (node_id, response.text)
+
+
+def test_column_lineage_reads_the_older_transformation_keys(service):
+    """columnLineage 1-0-0: no transformations list, the field's transformationDescription/Type instead."""
+    event = _run_event("old", [("src", "s", ["k"])],
+                       ("dst", "d", {"k": [("src", "s", "k", "DIRECT", "IDENTITY", False)]}))
+    lineage = event["outputs"][0]["facets"]["columnLineage"]
+    lineage["dataset"] = []
+    lineage["fields"]["k"] = {"inputFields": [{"namespace": "src", "name": "s", "field": "k"}],
+                              "transformationDescription": "copied as is", "transformationType": "IDENTITY"}
+    _post(service, [event])
+    expected = [{"type": "IDENTITY", "subtype": None, "description": "copied as is", "masking": False}]
+    [version] = _versions(service, "dst", "d")
+    for node_id in ("datasetField:dst:d:k", f"datasetField:dst:d:k#{version}"):
+        data = _graph(service, "column-lineage", node_id)[node_id]["data"]
+        assert [i["transformations"] for i in data["inputFields"]] == [expected], node_id
+        assert (data["transformationType"], data["transformationDescription"]) == ("IDENTITY", "copied as is")

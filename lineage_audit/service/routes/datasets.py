@@ -5,7 +5,8 @@ Dataset names are often paths (``/data/outputs/orders``). Clients send them perc
 (``%2Fdata%2Foutputs%2Forders``) and :class:`~lineage_audit.service.lookups.NameRoute` keeps such a
 name one path segment; a name sent with bare slashes works too, as the ``{dataset:path}`` routes
 take the rest of the path (the ``/versions`` and ``/tags`` routes come first). Proxies often merge
-the ``//`` of such a path: a name not found is looked up again with its leading slash restored.
+the ``//`` of such a path: a name not found is looked up again with its leading slash restored. A name
+no dataset has may be a symlink of one (``service/symlinks.py``): that dataset answers.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from lineage_audit.service.legacy_writes import CreatedDataset
 from lineage_audit.service.routes.tags import upsert_tag
 from lineage_audit.service.lookups import Limit, NameRoute, Offset, namespace_row, one_or_404
 from lineage_audit.service.models import Dataset, DatasetList, DatasetVersion, DatasetVersionList, documented
+from lineage_audit.service.symlinks import symlink_target
 from lineage_audit.service.views import dataset_version_rows, dataset_versions_view, dataset_view, datasets_view
 
 router = APIRouter(tags=["Datasets"], route_class=NameRoute)
@@ -33,15 +35,17 @@ DatasetName = Annotated[str, PathParam(description="The dataset's name, its slas
 
 
 def dataset_row(conn: Connection, namespace: str, dataset: str) -> RowMapping:
-    """The dataset named so, or the one named with a leading slash it lost to a merged ``//``."""
+    """The dataset named so, or the one named with a leading slash it lost to a merged ``//``, or the one
+    with this name among its symlinks."""
     try:
         return lookups.dataset_row(conn, namespace, dataset)
     except HTTPException:
-        if dataset.startswith("/"):
-            raise
-        row = conn.execute(select(datasets).where(datasets.c.namespace == namespace,
-                                                  datasets.c.name == "/" + dataset,
-                                                  datasets.c.is_hidden.is_(False))).mappings().first()
+        row = None
+        if not dataset.startswith("/"):
+            row = conn.execute(select(datasets).where(datasets.c.namespace == namespace,
+                                                      datasets.c.name == "/" + dataset,
+                                                      datasets.c.is_hidden.is_(False))).mappings().first()
+        row = row or symlink_target(conn, namespace, dataset)
         if row is None:
             raise
         return row

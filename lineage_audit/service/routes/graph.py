@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from lineage_audit.service.column_versions import split_version, versioned_column_lineage
 from lineage_audit.service.graph import (
     COLUMN_FORMS,
     LINEAGE_FORMS,
@@ -25,6 +26,14 @@ GRAPH_RESPONSE = {"description": "The graph", "content": {"application/json": {"
         "outEdges": {"type": "array", "items": {"type": "object"}}}}}}}}}}
 _ERRORS = {400: {"description": "Malformed nodeId or depth"}, 401: {"description": "API key missing or wrong"},
            404: {"description": "No such job, dataset or field"}}
+
+
+def _column_lineage(conn, node_id: str, depth: int, with_downstream: bool) -> dict:
+    """The current column lineage, or the lineage at a version when the nodeId ends with ``#<version>``."""
+    base, version = split_version(node_id)
+    if version is not None:
+        return versioned_column_lineage(conn, base, version, depth, with_downstream)
+    return column_lineage_graph(conn, node_id, depth, with_downstream)
 
 
 def _answer(build, request: Request, *args) -> Response:
@@ -57,10 +66,12 @@ def get_lineage(request: Request,
                 "edges from a field to the fields it is computed from (with their transformations), `depth` "
                 "edges deep, upstream only unless `withDownstream`. Dataset-level dependencies (fields that "
                 "only filter or join rows) are left out, as in Marquez. A known node without fields gives an "
-                "empty graph.")
+                "empty graph. A dataset or field nodeId ending with `#<version>` gives the lineage as it was at "
+                "that dataset version, every node id with its version (upstream only: `withDownstream` is a 400).")
 def get_column_lineage(request: Request,
-                       nodeId: str = Query(..., description=f"{COLUMN_FORMS}"),
+                       nodeId: str = Query(..., description=f"{COLUMN_FORMS}, optionally ending with "
+                                                            "#<dataset version>"),
                        depth: int = Query(20, ge=0, description="Edges from the starting fields"),
                        withDownstream: bool = Query(False, description="Also follow the fields computed from "
                                                                        "the starting fields")) -> Response:
-    return _answer(column_lineage_graph, request, nodeId, depth, withDownstream)
+    return _answer(_column_lineage, request, nodeId, depth, withDownstream)

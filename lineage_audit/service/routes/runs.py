@@ -1,5 +1,6 @@
-"""Runs: the runs of a job (newest first), one run, and the run or job facets a run's events carried; and
-Marquez's older write API for runs: creating one, and its transitions (see ``legacy_writes``)."""
+"""Runs: the runs of a job (newest first), one run, the run or job facets a run's events carried, and the runs
+upstream of a run; and Marquez's older write API for runs: creating one, and its transitions (see
+``legacy_writes``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from lineage_audit.service import legacy_writes
 from lineage_audit.service.db import facets, jobs, lineage_events, runs
 from lineage_audit.service.legacy_writes import CreatedRun
 from lineage_audit.service.lookups import Limit, NameRoute, Offset, job_row, one_or_404
-from lineage_audit.service.models import FacetsResult, Run, RunList, documented
+from lineage_audit.service.models import FacetsResult, Run, RunList, UpstreamRunLineage, documented
+from lineage_audit.service.run_lineage import upstream_runs
 from lineage_audit.service.views import run_view, runs_view
 
 router = APIRouter(tags=["Jobs"], route_class=NameRoute)
@@ -28,11 +30,11 @@ class FacetType(str, Enum):
     job = "job"
 
 
-def _run_id(value: str) -> str:
+def _run_id(value: str, name: str = "id") -> str:
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        raise HTTPException(400, f"id: '{value}' is not a UUID") from None
+        raise HTTPException(400, f"{name}: '{value}' is not a UUID") from None
 
 
 @router.get("/namespaces/{namespace}/jobs/{job}/runs", summary="List the runs of a job",
@@ -133,3 +135,17 @@ def fail_run(request: Request, id: str, at: At = None) -> JSONResponse:
                    description=TRANSITION_NOTE, responses=documented(Run, "The run", 400, 404))
 def abort_run(request: Request, id: str, at: At = None) -> JSONResponse:
     return _transition(request, id, "ABORT", at)
+
+
+@router.get("/runlineage/upstream", tags=["Lineage"], summary="Get the upstream lineage of a run",
+            description="The run, then the runs that wrote the dataset versions it read, and so on, `depth` steps "
+                        "up; each run once, at its fewest steps, ordered by steps then job name, with the dataset "
+                        "versions it read and the run that wrote each.",
+            responses=documented(UpstreamRunLineage, "The upstream runs", 400, 404))
+def get_upstream_runs(request: Request,
+                      runId: str = Query(description="The run to start from"),
+                      depth: int = Query(20, ge=0, description="Steps from run to upstream run")) -> JSONResponse:
+    run_id = _run_id(runId, "runId")
+    with request.app.state.engine.connect() as conn:
+        one_or_404(conn, select(runs.c.uuid).where(runs.c.uuid == run_id), f"Run '{runId}' not found.")
+        return JSONResponse(upstream_runs(conn, run_id, depth))
