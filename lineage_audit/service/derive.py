@@ -611,6 +611,7 @@ class Derivation:
         affected = sorted(set(since) | {self.dataset_ids[key] for _r, key, d in self.run_io if d == "INPUT"})
         self._write_read_versions(affected)
         self.executemany(STATEMENTS["current_version"], [{"id": i} for i in affected])
+        self.executemany(STATEMENTS["dropped"], [{"id": i} for i in sorted(set(self.dataset_ids.values()))])
 
     def _write_read_versions(self, dataset_ids: list[int]) -> None:
         """The READ version of each dataset whose readers found no written version: Marquez makes one when a run

@@ -171,6 +171,9 @@ STATEMENTS = {
         for column, source in (("current_version", "uuid"), ("current_version_time", "event_time"),
                                ("last_modified_at", "event_time"), ("last_lifecycle_state", "lifecycle_state")))
         + " WHERE id = :id",
+    # a dataset whose current version says DROP (lifecycleStateChange) is deleted, as in Marquez; the datasets
+    # upsert above undeletes what an event names, and this runs after it, so the newest version decides
+    "dropped": "UPDATE datasets SET is_hidden = TRUE WHERE id = :id AND last_lifecycle_state = 'DROP'",
     # what a run read: the input's current version when the run started; NULL where there was none, for the
     # dataset's READ version to fill
     "input_versions": "UPDATE run_io SET dataset_version_uuid = (SELECT v.uuid FROM dataset_versions v "

@@ -91,6 +91,27 @@ def test_a_new_event_naming_a_deleted_dataset_brings_it_back(chain):
     assert "job:tests:extract" in graph_ids(chain, "/lineage", "dataset:file:/clean", depth=1)
 
 
+def _dropped(t: int) -> dict:
+    return run_event("COMPLETE", t, job="drop_table", outputs=[dataset("/clean", lifecycleStateChange={
+        "_producer": "p", "_schemaURL": "s", "lifecycleStateChange": "DROP"})])
+
+
+@pytest.mark.parametrize("order", ["drop last", "drop first"])
+def test_a_dataset_whose_newest_version_says_drop_is_deleted(chain, order):
+    """``lifecycleStateChange: DROP`` deletes the dataset; a newer write brings it back, an older one does not."""
+    rewritten = run_event("COMPLETE", 50, job="rebuild", outputs=[dataset("/clean")])
+    post(chain, _dropped(40))
+    assert chain.get(f"{API}/namespaces/file/datasets/{enc('/clean')}").status_code == 404
+    assert names(chain, "/namespaces/file/datasets", "datasets") == ["/raw", "/report"]
+    if order == "drop first":  # an older write arriving after the drop leaves it deleted
+        post(chain, run_event("COMPLETE", 35, job="late", outputs=[dataset("/clean")]))
+        assert chain.get(f"{API}/namespaces/file/datasets/{enc('/clean')}").status_code == 404
+    post(chain, rewritten)
+    back = chain.get(f"{API}/namespaces/file/datasets/{enc('/clean')}")
+    assert back.status_code == 200 and back.json()["deleted"] is False
+    assert back.json()["lastLifecycleState"] is None
+
+
 def test_a_deleted_job_answers_as_it_was_then_is_gone_until_a_new_event(chain):
     before = chain.get(f"{API}/namespaces/{NS}/jobs/report").json()
     deleted = chain.delete(f"{API}/namespaces/{NS}/jobs/report")
