@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.parse import quote
 
 import pytest
 
@@ -394,19 +395,21 @@ def test_column_lineage_at_a_version_is_the_lineage_as_it_was(service, rewired):
     assert _field_edges(now) == {("datasetField:warehouse:c:x", "datasetField:warehouse:b:x"),
                                  ("datasetField:warehouse:c:x", "datasetField:warehouse:b:xy"),
                                  ("datasetField:warehouse:b:x", a_y)}  # b's newest lineage names x only
-    # c's only version read b's first version, whose x came from a.x (a is never written: no version)
+    # c's only version read b's first version, whose x came from a.x; a is only read: at its READ version
+    [a1] = _versions(service, quote(PG, safe=""), "public.a")
     then = _graph(service, "column-lineage", f"datasetField:warehouse:c:x#{c1}", depth=5)
     assert _field_edges(then) == {(f"datasetField:warehouse:c:x#{c1}", f"datasetField:warehouse:b:x#{b1}"),
                                   (f"datasetField:warehouse:c:x#{c1}", f"datasetField:warehouse:b:xy#{b1}"),
-                                  (f"datasetField:warehouse:b:x#{b1}", a_x), (f"datasetField:warehouse:b:xy#{b1}", a_x),
-                                  (f"datasetField:warehouse:b:xy#{b1}", a_y)}
+                                  (f"datasetField:warehouse:b:x#{b1}", f"{a_x}#{a1}"),
+                                  (f"datasetField:warehouse:b:xy#{b1}", f"{a_x}#{a1}"),
+                                  (f"datasetField:warehouse:b:xy#{b1}", f"{a_y}#{a1}")}
     data = then[f"datasetField:warehouse:c:x#{c1}"]["data"]
     assert (data["datasetVersion"], data["fieldType"], data["transformationType"]) == (c1, "string", "DIRECT")
     assert [(i["dataset"], i["field"], i["datasetVersion"], [t["subtype"] for t in i["transformations"]])
             for i in data["inputFields"]] == [("b", "x", b1, ["AGGREGATION"]), ("b", "xy", b1, ["GROUP_BY"])]
-    assert then[a_x]["data"]["inputFields"] == [] and then[a_x]["data"]["datasetVersion"] is None
+    assert then[f"{a_x}#{a1}"]["data"]["inputFields"] == [] and then[f"{a_x}#{a1}"]["data"]["datasetVersion"] == a1
     assert _field_edges(_graph(service, "column-lineage", f"dataset:warehouse:b#{b2}", depth=5)) == {
-        (f"datasetField:warehouse:b:x#{b2}", a_y)}
+        (f"datasetField:warehouse:b:x#{b2}", f"{a_y}#{a1}")}
     assert set(_graph(service, "column-lineage", f"dataset:warehouse:b#{b1}", depth=0)) == {
         f"datasetField:warehouse:b:x#{b1}", f"datasetField:warehouse:b:xy#{b1}"}
 
