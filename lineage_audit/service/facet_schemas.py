@@ -45,7 +45,9 @@ _INPUT_FIELD = _object({"namespace": _STRING, "name": _STRING, "field": _STRING,
                         "transformations": {"type": "array", "items": _TRANSFORMATION}},
                        ("namespace", "name", "field"))
 _JOB_REF = _object({"namespace": _STRING, "name": _STRING}, ("namespace", "name"))
-_RUN_REF = _object({"runId": _UUID}, ("runId",))
+# The spec says a UUID; older Airflow integrations send ``scheduled__...`` and Marquez maps such an id to a
+# name-based UUID (see derive), so any string is taken here.
+_RUN_REF = _object({"runId": _STRING}, ("runId",))
 
 DATASET_FACETS: dict[str, dict[str, Any]] = {
     "schema": _facet({"fields": {"type": "array", "items": _SCHEMA_FIELD}}, **{"$defs": _FIELD_DEFS}),
@@ -89,6 +91,8 @@ class _Invalid(Exception):
 
 
 def _is_time(value: str) -> bool:
+    if not isinstance(value, str):  # a format says nothing of other types (JSON Schema): "type" does
+        return True
     try:
         parse_time(value)
     except ValueError:
@@ -97,6 +101,8 @@ def _is_time(value: str) -> bool:
 
 
 def _is_uuid(value: str) -> bool:
+    if not isinstance(value, str):
+        return True
     try:
         uuid.UUID(value)
     except ValueError:

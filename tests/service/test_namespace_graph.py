@@ -4,7 +4,7 @@ a job namespace), on SQLite and PostgreSQL, with hand-made events:
     etl:     load      reads  postgres://db:5432 public.a           writes warehouse b   (b.x <- a.x, b.xy <- a.x, a.y)
              transform reads  warehouse b                           writes warehouse c   (c.x <- b.x, c.total <- b.xy)
              rewire    read   warehouse old in its first run, reads warehouse b in its newest, writes warehouse e
-             cleanup   drops  warehouse tmp (lifecycleStateChange DROP)
+             cleanup   drops  warehouse tmp (lifecycleStateChange DROP: tmp is deleted)
              planned   known from a JobEvent only: reads warehouse c, writes warehouse f
              etl_app   the application: no datasets of its own
     other:   report    reads  warehouse c                           writes warehouse d   (d.y <- c.x)
@@ -85,17 +85,19 @@ def namespaces(service):
 
 def test_the_lineage_of_a_namespace_is_every_job_of_it_with_all_its_datasets(service, namespaces):
     nodes = _whole(service, "etl")
-    assert set(nodes) == {LOAD, TRANSFORM, REWIRE, CLEANUP, PLANNED, APP, A, B, C, E, F, TMP}
+    assert set(nodes) == {LOAD, TRANSFORM, REWIRE, CLEANUP, PLANNED, APP, A, B, C, E, F}  # tmp was dropped
     # jobs of another namespace (report) are not in it, nor what only they touch (d); nor the dataset rewire no
     # longer reads (old), nor one no job touches (lonely); c, which report also reads, is
     assert _edges(nodes) == {(A, LOAD), (LOAD, B), (B, TRANSFORM), (TRANSFORM, C), (B, REWIRE), (REWIRE, E),
-                             (CLEANUP, TMP), (C, PLANNED), (PLANNED, F)}
+                             (C, PLANNED), (PLANNED, F)}
     assert nodes[C]["outEdges"] == [{"origin": C, "destination": PLANNED}]  # not report's
     assert nodes[B]["outEdges"] == [{"origin": B, "destination": REWIRE}, {"origin": B, "destination": TRANSFORM}]
     assert nodes[APP]["inEdges"] == nodes[APP]["outEdges"] == [] and nodes[APP]["data"]["inputs"] == []
     assert nodes[A]["data"]["namespace"] == PG and nodes[A]["data"]["name"] == "public.a"
     assert [f["name"] for f in nodes[A]["data"]["fields"]] == ["y", "x"]  # schema order
-    assert nodes[TMP]["data"]["lastLifecycleState"] == "DROP"  # a dropped table stays in the graph, as in /lineage
+    # a dropped table is deleted (Marquez: lifecycleStateChange DROP), so it leaves the graph as a DELETE would
+    assert service.get("/api/v1/namespaces/warehouse/datasets/tmp").status_code == 404
+    assert nodes[CLEANUP]["outEdges"] == [] and TMP not in _whole(service, "etl")
     assert nodes[PLANNED]["data"]["latestRun"] is None
     assert _edges(_whole(service, "other")) == {(C, REPORT), (REPORT, D)}
     _assert_lineage_graph({"graph": list(nodes.values())})

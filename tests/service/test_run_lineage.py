@@ -36,7 +36,8 @@ def test_upstream_runs_follow_the_versions_each_run_read(service):
     mid = _run(service, "mid", 10, ["/b"], ["/c"])
     top = _run(service, "top", 20, ["/c", "/b"], ["/d"])
     b, c = _version(service, "/b"), _version(service, "/c")
-    src = {"namespace": "file", "name": "/src", "version": None, "producedByRunId": None}
+    # /src is only read: its READ version, which no run produced
+    src = {"namespace": "file", "name": "/src", "version": _version(service, "/src"), "producedByRunId": None}
     b_input = {"namespace": "file", "name": "/b", "version": b, "producedByRunId": load}
     c_input = {"namespace": "file", "name": "/c", "version": c, "producedByRunId": mid}
     first = _entry(top, "top", 20, [b_input, c_input], service)

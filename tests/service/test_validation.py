@@ -55,8 +55,8 @@ BAD = [
     ("nominalTime", "run", {"nominalStartTime": "yesterday"}, "run.facets.nominalTime.nominalStartTime"),
     ("nominalTime", "run", {"nominalEndTime": "2026-01-01T00:00:00Z"}, "run.facets.nominalTime.nominalStartTime"),
     ("parent", "run", {"job": {"namespace": "tests", "name": "parent"}}, "run.facets.parent.run"),
-    ("parent", "run", {"run": {"runId": "not-a-uuid"}, "job": {"namespace": "tests", "name": "p"}},
-     "run.facets.parent.run.runId"),
+    ("parent", "run", {"run": {"runId": 42}, "job": {"namespace": "tests", "name": "p"}},
+     "run.facets.parent.run.runId"),  # any string is taken: older Airflow sends scheduled__..., Marquez maps it
     ("jobType", "job", {"processingType": "BATCH"}, "job.facets.jobType.integration"),
     ("jobDocumentation", "job", {"description": ["a", "list"]}, "job.facets.documentation.description"),
 ]
