@@ -28,6 +28,13 @@ export interface Run {
   durationMs: number | null;
   facets?: Facets;
   jobVersion?: { namespace: string; name: string; version: string } | null;
+  // what the run wrote, with the output facets (outputStatistics) of each version
+  outputDatasetVersions?: RunDatasetVersion[];
+}
+
+export interface RunDatasetVersion {
+  datasetVersionId: { namespace: string; name: string; version: string };
+  facets: Facets;
 }
 
 export interface Job {

@@ -1,5 +1,5 @@
-// A dataset: schema, versions (row counts from outputStatistics, the schema difference of two versions),
-// its column lineage as a table, and facets.
+// A dataset: schema, versions (row counts from the writing run's outputStatistics, the schema difference of
+// two versions), its column lineage as a table, and facets.
 import { useState } from "react";
 import { paths } from "../api";
 import { FacetList } from "../components/JsonView";
@@ -12,13 +12,22 @@ import { hrefs } from "../router";
 import type { Dataset, DatasetVersion, Field } from "../types";
 import { SchemaDiff } from "./SchemaDiff";
 
+// outputStatistics is an output facet: the run that wrote the version carries it (Marquez keeps dataset
+// facets only on the version itself; an older store had it there, still read)
+function statistics(version: DatasetVersion): { rowCount?: unknown; size?: unknown } | undefined {
+  const written = version.createdByRun?.outputDatasetVersions?.find(
+    (o) => o.datasetVersionId.version === version.version);
+  return (written?.facets?.outputStatistics ?? version.facets?.outputStatistics) as
+    { rowCount?: unknown; size?: unknown } | undefined;
+}
+
 function rowCount(version: DatasetVersion): number | null {
-  const stats = version.facets?.outputStatistics as { rowCount?: unknown } | undefined;
+  const stats = statistics(version);
   return typeof stats?.rowCount === "number" ? stats.rowCount : null;
 }
 
 function byteSize(version: DatasetVersion): string {
-  const size = (version.facets?.outputStatistics as { size?: unknown } | undefined)?.size;
+  const size = statistics(version)?.size;
   if (typeof size !== "number") return "–";
   const units = ["B", "KB", "MB", "GB", "TB"];
   let value = size;
