@@ -113,28 +113,18 @@ TRANSITION_NOTE = ("Recorded as the RunEvent of that type, so the run's state fo
                    "finished run is not started again, and of two ends the later wins.")
 
 
-@write_router.post("/jobs/runs/{id}/start", summary="Mark a run as RUNNING (Marquez's older API)",
-                   description=TRANSITION_NOTE, responses=documented(Run, "The run", 400, 404))
-def start_run(request: Request, id: str, at: At = None) -> JSONResponse:
-    return _transition(request, id, "START", at)
+def _transition_route(action: str, event_type: str, state: str) -> None:
+    def move(request: Request, id: str, at: At = None) -> JSONResponse:
+        return _transition(request, id, event_type, at)
+
+    write_router.post(f"/jobs/runs/{{id}}/{action}", name=f"{action}_run", description=TRANSITION_NOTE,
+                      summary=f"Mark a run as {state} (Marquez's older API)",
+                      responses=documented(Run, "The run", 400, 404))(move)
 
 
-@write_router.post("/jobs/runs/{id}/complete", summary="Mark a run as COMPLETED (Marquez's older API)",
-                   description=TRANSITION_NOTE, responses=documented(Run, "The run", 400, 404))
-def complete_run(request: Request, id: str, at: At = None) -> JSONResponse:
-    return _transition(request, id, "COMPLETE", at)
-
-
-@write_router.post("/jobs/runs/{id}/fail", summary="Mark a run as FAILED (Marquez's older API)",
-                   description=TRANSITION_NOTE, responses=documented(Run, "The run", 400, 404))
-def fail_run(request: Request, id: str, at: At = None) -> JSONResponse:
-    return _transition(request, id, "FAIL", at)
-
-
-@write_router.post("/jobs/runs/{id}/abort", summary="Mark a run as ABORTED (Marquez's older API)",
-                   description=TRANSITION_NOTE, responses=documented(Run, "The run", 400, 404))
-def abort_run(request: Request, id: str, at: At = None) -> JSONResponse:
-    return _transition(request, id, "ABORT", at)
+for _action, _event_type, _state in (("start", "START", "RUNNING"), ("complete", "COMPLETE", "COMPLETED"),
+                                     ("fail", "FAIL", "FAILED"), ("abort", "ABORT", "ABORTED")):
+    _transition_route(_action, _event_type, _state)
 
 
 @router.get("/runlineage/upstream", tags=["Lineage"], summary="Get the upstream lineage of a run",
