@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from lineage_audit.service.db import dataset_fields, dataset_versions, datasets, facets, run_io
 from lineage_audit.service.derive import legacy_transformation
+from lineage_audit.service.symlinks import symlinked_ids
 from lineage_audit.service.graph import NodeIdError, NodeNotFound, Node, _named, _strongest, field_node_id, resolve
 
 VersionedField = tuple[int, str, str | None]  # (dataset id, field, dataset version)
@@ -115,7 +116,9 @@ class _VersionLineage:
             facets.c.owner_kind == "dataset_version", facets.c.owner_key == version,
             facets.c.name == "columnLineage")).scalar())
         entries = list(_entries(facet))
-        ids = _named(self.conn, datasets, {(e["namespace"], e["name"]) for _f, _b, e in entries})
+        named = {(e["namespace"], e["name"]) for _f, _b, e in entries}
+        ids = _named(self.conn, datasets, named)
+        ids |= symlinked_ids(self.conn, named - set(ids))  # lineage named an input under its symlink
         row = self._row(version)
         found: dict[str, dict[VersionedField, list[dict[str, Any]]]] = defaultdict(dict)
         for field, body, entry in entries:

@@ -186,6 +186,18 @@ job_io = Table(
     Index("ix_job_io_dataset", "dataset_id", "direction"),
 )
 
+# The other names of a dataset (its ``symlinks`` facet's identifiers), as Marquez keeps them: a name no dataset
+# had when a dataset first declared it; events that name it later belong to that dataset.
+dataset_symlinks = Table(
+    "dataset_symlinks", metadata,
+    Column("name", NAME, primary_key=True),  # first: looked up by name
+    Column("namespace", NAME, primary_key=True),
+    Column("dataset_id", Integer, ForeignKey("datasets.id"), nullable=False),
+    Column("type", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_dataset_symlinks_dataset", "dataset_id"),
+)
+
 # The current column lineage of each output field (empty output_field: the dataset-level dependencies).
 field_lineage = Table(
     "field_lineage", metadata,

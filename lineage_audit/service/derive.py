@@ -18,6 +18,7 @@ from lineage_audit.service.events import (
     INTERNAL_FACETS, NAME_LIMIT, RUN_STATE, STATE_RANK, TERMINAL, Checked, Key, dumps, parse_time)
 from lineage_audit.service.job_renames import finished_runs_of, find_renames, move_parentless_jobs
 from lineage_audit.service.merge_sql import CHUNK, STATEMENTS, Sql, cursor_for, insert_values, run_statement, select_in
+from lineage_audit.service.symlinks import SymlinkNames
 
 VERSION_NAMESPACE = uuid.UUID("6f1f6d52-3f77-4f5e-9d3f-6b1c0f9b7a11")  # uuid5 namespace of derived versions
 
@@ -174,6 +175,7 @@ class Derivation:
 
     def run(self) -> None:
         self.renames = find_renames(self.sql, self.cur, self.events)
+        self.names = SymlinkNames(self.sql, self.cur, self.events)
         for item in self.events:
             self._collect(item)
         renamed = move_parentless_jobs(self.sql, self.cur, self.renames)
@@ -206,11 +208,20 @@ class Derivation:
             _min_max(known, t)
             known[3] = known[3] or parent
 
+    def _dataset_key(self, dataset: Mapping[str, Any], t: Any) -> Key:
+        """The dataset an event names: the one that has the name among its symlinks, or the one named so;
+        the names the dataset's symlinks facet declares become its symlinks where no dataset has them."""
+        key = self.names.resolve((dataset["namespace"], dataset["name"]))
+        symlinks = _facets_of(dataset).get("symlinks")
+        if symlinks is not None:
+            self.names.declare(key, symlinks, t)
+        return key
+
     def _mention_dataset(self, dataset: Mapping[str, Any], t: Any, version: str | None = None,
-                         reader: str | None = None) -> Key:
+                         reader: str | None = None, key: Key | None = None) -> Key:
         """A dataset an event names; ``reader`` is the run reading it, "" a reader without a run (a JobEvent's
         input), None a writer (a run's output, a DatasetEvent, a JobEvent's output)."""
-        key = (dataset["namespace"], dataset["name"])
+        key = key or self._dataset_key(dataset, t)
         self._name_dataset(key, t)
         dataset_facets = _facets_of(dataset)
         source = dataset_facets.get("dataSource", {})
@@ -228,6 +239,7 @@ class Derivation:
         lineage = dataset_facets.get("columnLineage")
         if lineage is not None:
             for key_in in {(entry["namespace"], entry["name"]) for _f, entry in self._lineage_inputs(lineage)}:
+                key_in = self.names.resolve(key_in)
                 self._name_dataset(key_in, t)
                 self._source(key_in[0], key_in[0], t)
         return key
@@ -284,8 +296,9 @@ class Derivation:
             for name, value in _facets_of(dataset, "inputFacets").items():
                 self._facet("input", (run_id, key), name, t, value)
         for dataset in event.get("outputs") or ():
-            version = self._version((dataset["namespace"], dataset["name"]), run_id)
-            key = self._mention_dataset(dataset, t, version)
+            key = self._dataset_key(dataset, t)
+            version = self._version(key, run_id)
+            self._mention_dataset(dataset, t, version, key=key)
             self.run_io.add((run_id, key, "OUTPUT"))
             self._written_version(version, key, run_id, "RUN", dataset, t)
             for name, value in _facets_of(dataset, "outputFacets").items():
@@ -309,9 +322,10 @@ class Derivation:
         schema = dataset_facets.get("schema")
         lifecycle = dataset_facets.get("lifecycleStateChange", {}).get("lifecycleStateChange")
         source = dataset_facets.get("dataSource", {}).get("name")
-        version = version_uuid(dataset["namespace"], dataset["name"], "event", _text(source),
+        key = self._dataset_key(dataset, t)
+        version = version_uuid(*key, "event", _text(source),
                                self._schema_fields(schema) if schema is not None else None, _text(lifecycle))
-        key = self._mention_dataset(dataset, t, version)
+        self._mention_dataset(dataset, t, version, key=key)
         self._written_version(version, key, None, "EVENT", dataset, t)
 
     def _collect_job_event(self, event: Mapping[str, Any], job: Key, job_facets: Mapping[str, Any], t: Any) -> None:
@@ -346,6 +360,7 @@ class Derivation:
                 self.sql, self.cur, "datasets", rows, STATEMENTS["datasets"]):
             self.dataset_ids[(ns, name)] = dataset_id
             self.dataset_rows[dataset_id] = {"source_name": source_name, "description": description}
+        self.names.write(self.sql, self.cur, self.dataset_ids)
         rows = [{"namespace": ns, "name": name, "simple_name": j[2], "parent_job_name": j[3], "type": "BATCH",
                  "created_at": j[0], "updated_at": j[1]} for (ns, name), j in sorted(self.jobs.items())]
         for job_id, ns, name, job_type, location, description in insert_values(
@@ -509,7 +524,8 @@ class Derivation:
                 continue
             replace.append(dataset_id)
             for field, entry in self._lineage_inputs(facet):
-                input_id = self.dataset_ids[(entry["namespace"], entry["name"])]
+                input_id = self.dataset_ids[self.names.aliases.get((entry["namespace"], entry["name"]),
+                                                                   (entry["namespace"], entry["name"]))]
                 transformations = entry.get("transformations")
                 if not isinstance(transformations, list):  # columnLineage 1-0-0: no list, the older keys
                     transformations = [legacy_transformation(facet, field, entry)]

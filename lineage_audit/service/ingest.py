@@ -10,7 +10,8 @@ is the strongest seen (terminal over running over new), then the latest, then th
 Each facet is the one of the newest event that carried it, and what follows from a facet (a
 dataset's fields, source and description, its current column lineage, a job's location) follows
 the facet. A dataset's current version, and a job's latest run and current version, are recomputed
-from the stored versions and runs. Only events with exactly the same time are decided by arrival.
+from the stored versions and runs. Only events with exactly the same time are decided by arrival, and
+names under symlinks, which follow Marquez's arrival order (:mod:`~lineage_audit.service.symlinks`).
 
 Versions follow Marquez's rules, stated so that they end the same in any order: a dataset's current
 version is the one of its writer that completed last (or of its newest DatasetEvent); a run reads the
