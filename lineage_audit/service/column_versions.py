@@ -22,7 +22,8 @@ from sqlalchemy.engine import Connection
 from lineage_audit.service.db import dataset_fields, dataset_versions, datasets, facets, run_io
 from lineage_audit.service.derive import legacy_transformation
 from lineage_audit.service.symlinks import symlinked_ids
-from lineage_audit.service.graph import NodeIdError, NodeNotFound, Node, _named, _strongest, field_node_id, resolve
+from lineage_audit.service.graph import (
+    NodeIdError, NodeNotFound, Node, _named, _strongest, column_depth, edge_ends, field_node_id, resolve)
 
 VersionedField = tuple[int, str, str | None]  # (dataset id, field, dataset version)
 
@@ -52,7 +53,7 @@ def versioned_column_lineage(conn: Connection, node_id: str, version: str, depth
     start = _start(node, fields, version)
     edges: dict[VersionedField, dict[VersionedField, list[dict[str, Any]]]] = defaultdict(dict)
     visited, frontier = set(start), set(start)
-    for _ in range(depth):
+    for _ in range(column_depth(depth)):
         reached: set[VersionedField] = set()
         for key in frontier:
             for input_key, transformations in lineage.inputs(key).items():
@@ -63,7 +64,7 @@ def versioned_column_lineage(conn: Connection, node_id: str, version: str, depth
         if not reached:
             break
         frontier = reached
-    return {"graph": _nodes(conn, lineage, visited, edges)}
+    return {"graph": _nodes(conn, lineage, edge_ends(edges), edges)}
 
 
 def _start(node: Node, fields: dict[str, str | None], version: str) -> set[VersionedField]:

@@ -487,11 +487,22 @@ def column_lineage_graph(conn: Connection, node_id: str, depth: int, with_downst
     # edges[output field][input field] = the transformations of that edge
     edges: dict[FieldKey, dict[FieldKey, list[dict[str, Any]]]] = defaultdict(dict)
     hidden = hidden_ids(conn, datasets)
+    depth = column_depth(depth)
     _walk(conn, start, depth, edges, upstream=True, hidden=hidden)
     if with_downstream:
         _walk(conn, start, depth, edges, upstream=False, hidden=hidden)
-    keys = set(start) | set(edges) | {i for inputs in edges.values() for i in inputs}
-    return {"graph": field_nodes(conn, keys, edges)}
+    return {"graph": field_nodes(conn, edge_ends(edges), edges)}
+
+
+def column_depth(depth: int) -> int:
+    """Marquez's column lineage always takes the first step: depth 0 is depth 1."""
+    return max(depth, 1)
+
+
+def edge_ends(edges: dict[Any, dict[Any, Any]]) -> set[Any]:
+    """The fields of a column lineage graph: those its edges join. As in Marquez, whose graph is made of
+    lineage rows, a field asked for that has no lineage within reach is not a node."""
+    return set(edges) | {i for inputs in edges.values() for i in inputs}
 
 
 def fields_of(conn: Connection, dataset_ids: Sequence[int]) -> set[FieldKey]:
@@ -589,10 +600,14 @@ def field_nodes(conn: Connection, keys: set[FieldKey], edges: dict) -> list[dict
                 "transformations": transformations,
             })
         strongest = _strongest([t for entry in edges.get(field, {}).values() for t in entry])
+        version = versions.get(field[0])
+        if not inputs and out_edges[field]:  # only read here: the version its first consumer read, as Marquez
+            consumer = min(out_edges[field], key=key_of)
+            version = read_versions.get((versions.get(consumer[0]), field[0])) or version
         nodes.append({
             "id": node_key,
             "type": "DATASET_FIELD",
-            "data": {"namespace": namespace, "dataset": dataset, "datasetVersion": versions.get(field[0]),
+            "data": {"namespace": namespace, "dataset": dataset, "datasetVersion": version,
                      "field": field[1], "fieldType": types.get(field),
                      "transformationDescription": strongest.get("description"),
                      "transformationType": strongest.get("type"), "inputFields": inputs},
