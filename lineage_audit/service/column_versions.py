@@ -19,11 +19,11 @@ from typing import Any, Sequence
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from lineage_audit.service.column_lineage import column_depth, edge_ends, strongest_transformation
 from lineage_audit.service.db import dataset_fields, dataset_versions, datasets, facets, run_io
-from lineage_audit.service.derive import legacy_transformation
+from lineage_audit.service.derived_values import legacy_transformation
+from lineage_audit.service.node_ids import Node, NodeIdError, NodeNotFound, field_node_id, named, resolve
 from lineage_audit.service.symlinks import symlinked_ids
-from lineage_audit.service.graph import (
-    NodeIdError, NodeNotFound, Node, _named, _strongest, column_depth, edge_ends, field_node_id, resolve)
 
 VersionedField = tuple[int, str, str | None]  # (dataset id, field, dataset version)
 
@@ -117,9 +117,9 @@ class _VersionLineage:
             facets.c.owner_kind == "dataset_version", facets.c.owner_key == version,
             facets.c.name == "columnLineage")).scalar())
         entries = list(_entries(facet))
-        named = {(e["namespace"], e["name"]) for _f, _b, e in entries}
-        ids = _named(self.conn, datasets, named)
-        ids |= symlinked_ids(self.conn, named - set(ids))  # lineage named an input under its symlink
+        inputs = {(e["namespace"], e["name"]) for _f, _b, e in entries}
+        ids = named(self.conn, datasets, inputs)
+        ids |= symlinked_ids(self.conn, inputs - set(ids))  # lineage named an input under its symlink
         row = self._row(version)
         found: dict[str, dict[VersionedField, list[dict[str, Any]]]] = defaultdict(dict)
         for field, body, entry in entries:
@@ -202,12 +202,12 @@ def _nodes(conn: Connection, lineage: _VersionLineage, keys: set[VersionedField]
         node_key, inputs = key_of(key), edges.get(key, {})
         input_fields = []
         for input_key, transformations in sorted(inputs.items(), key=lambda item: key_of(item[0])):
-            strongest = _strongest(transformations)
+            strongest = strongest_transformation(transformations)
             input_fields.append({"namespace": names[input_key[0]][0], "dataset": names[input_key[0]][1],
                                  "datasetVersion": input_key[2], "field": input_key[1],
                                  "transformationDescription": strongest.get("description"),
                                  "transformationType": strongest.get("type"), "transformations": transformations})
-        strongest = _strongest([t for found in inputs.values() for t in found])
+        strongest = strongest_transformation([t for found in inputs.values() for t in found])
         nodes.append({
             "id": node_key, "type": "DATASET_FIELD",
             "data": {"namespace": names[key[0]][0], "dataset": names[key[0]][1], "datasetVersion": key[2],

@@ -22,8 +22,9 @@ and a job that has a parent takes the events that name it without one.
 
 A batch is derived as a whole: the events are first reduced in memory (one row per run, dataset,
 job, facet), then merged into the store with a few statements per table, in the same transaction.
-Parsing and checking live in :mod:`~lineage_audit.service.events`, the reduction and merge in
-:mod:`~lineage_audit.service.derive`, the SQL both backends run in :mod:`~lineage_audit.service.merge_sql`.
+Parsing and checking live in :mod:`~lineage_audit.service.events`, the reduction in
+:mod:`~lineage_audit.service.derive`, the merge in its ``merge_facets``, ``merge_versions`` and ``merge_jobs``,
+the SQL both backends run in :mod:`~lineage_audit.service.merge_sql`.
 """
 
 from __future__ import annotations

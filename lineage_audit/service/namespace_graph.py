@@ -26,18 +26,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from lineage_audit.service.db import datasets, field_lineage, job_io, jobs, namespaces
-from lineage_audit.service.graph import (
-    EDGE_COLUMNS,
-    FieldKey,
-    among,
-    chunks,
-    field_nodes,
-    fields_of,
-    graph_json,
-    hidden_ids,
-    lineage_nodes,
-    record_edge,
-)
+from lineage_audit.service.column_lineage import EDGE_COLUMNS, FieldKey, field_nodes, fields_of, record_edge
+from lineage_audit.service.graph import graph_json, lineage_nodes
+from lineage_audit.service.node_ids import among, chunks, hidden_ids
 
 
 class NamespaceNotFound(LookupError):

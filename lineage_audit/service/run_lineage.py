@@ -14,7 +14,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection
 
 from lineage_audit.service.db import dataset_versions, datasets, jobs, run_io, runs
-from lineage_audit.service.graph import among, chunks
+from lineage_audit.service.node_ids import among, chunks
 from lineage_audit.service.views import iso
 
 

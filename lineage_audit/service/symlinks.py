@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, RowMapping
 
 from lineage_audit.service.db import dataset_symlinks, datasets
-from lineage_audit.service.events import NAME_LIMIT, Checked, Key
+from lineage_audit.service.derived_values import store_name
+from lineage_audit.service.events import Checked, Key
 from lineage_audit.service.merge_sql import Sql, insert_values, select_in
 
 
@@ -47,8 +48,8 @@ def identifiers(facet: Any) -> list[tuple[Key, str | None]]:
     for identifier in found if isinstance(found, list) else ():
         if not isinstance(identifier, dict):
             continue
-        key = (identifier.get("namespace"), identifier.get("name"))
-        if all(part.__class__ is str and 0 < len(part) <= NAME_LIMIT and "\x00" not in part for part in key):
+        key = (store_name(identifier.get("namespace")), store_name(identifier.get("name")))
+        if None not in key:
             kind = identifier.get("type")
             keys.append((key, kind[:64] if kind.__class__ is str else None))
     return keys

@@ -1,4 +1,5 @@
-"""``GET /api/v1/lineage`` and ``GET /api/v1/column-lineage``: Marquez's lineage graphs (see ``service/graph.py``)."""
+"""``GET /api/v1/lineage`` and ``GET /api/v1/column-lineage``: Marquez's lineage graphs (see ``service/graph.py``
+and ``service/column_lineage.py``)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,9 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from lineage_audit.service.column_versions import split_version, versioned_column_lineage
-from lineage_audit.service.graph import (
-    COLUMN_FORMS,
-    LINEAGE_FORMS,
-    NodeIdError,
-    NodeNotFound,
-    column_lineage_graph,
-    lineage_graph_json,
-    paused_gc,
-    to_json,
-)
+from lineage_audit.service.column_lineage import column_lineage_graph
+from lineage_audit.service.graph import lineage_graph_json, paused_gc, to_json
+from lineage_audit.service.node_ids import COLUMN_FORMS, LINEAGE_FORMS, NodeIdError, NodeNotFound
 
 router = APIRouter()
 
