@@ -306,7 +306,12 @@ def dataset_view(conn: Connection, row: RowMapping) -> dict[str, Any]:
 
 
 def dataset_versions_view(conn: Connection, dataset: RowMapping, rows: Sequence[RowMapping]) -> list[dict[str, Any]]:
-    """Marquez ``DatasetVersion`` objects: one per run that wrote the dataset, with that run."""
+    """Marquez ``DatasetVersion`` objects: one per run that wrote the dataset, with that run.
+
+    As in Marquez, a version's ``tags`` are the dataset's tags now (marquez-web's dataset drawer shows and
+    edits the newest version's), while its fields keep the tags they had when it was written: none."""
+    own_tags = sorted(conn.execute(select(dataset_tags.c.tag).where(dataset_tags.c.dataset_id == dataset["id"],
+                                                                    dataset_tags.c.field == "")).scalars())
     created_by = {r["id"]: r for r in runs_view(conn, list(conn.execute(select(runs).where(
         runs.c.uuid.in_([v["run_uuid"] for v in rows if v["run_uuid"]]))).mappings()))}
     version_facets = _version_facets(conn, dataset["id"], [v["uuid"] for v in rows])
@@ -321,7 +326,7 @@ def dataset_versions_view(conn: Connection, dataset: RowMapping, rows: Sequence[
         "sourceName": dataset["source_name"],
         "fields": [{"name": f["name"], "type": f.get("type"), "tags": [], "description": f.get("description")}
                    for f in v["fields"]],
-        "tags": [],
+        "tags": own_tags,
         "lifecycleState": v["lifecycle_state"],
         "description": dataset["description"],
         "createdByRun": created_by.get(v["run_uuid"]),

@@ -3,7 +3,9 @@
 Marquez answers these from OpenSearch, an index of the latest event of each job and dataset; this
 service answers from its own store, in the same shape: ``hits`` (the job or dataset with the run of
 its latest event, that event's type and its facets) and ``highlights`` (per hit, each matching field
-with the match in ``<em>``). ``q`` matches case-insensitively anywhere in the name or namespace (and
+with the match in ``<em>``). As in Marquez's index, a dataset's run is the latest run that read or wrote
+it. A dataset never given a schema answers ``facets.schema.fields`` empty, where Marquez's index has no
+schema: marquez-web reads the fields of every dataset hit without a guard and would fail to render. ``q`` matches case-insensitively anywhere in the name or namespace (and
 in a dataset's field names), literally: no wildcards. The newest ten hits come back, as OpenSearch
 gives ten by default.
 """
@@ -18,7 +20,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.engine import Connection
 
-from lineage_audit.service.db import dataset_fields, dataset_versions, datasets, jobs, lineage_events
+from lineage_audit.service.db import dataset_fields, datasets, jobs, lineage_events, run_io, runs
 from lineage_audit.service.events import INTERNAL_FACETS
 from lineage_audit.service.views import facets_of
 
@@ -54,6 +56,19 @@ def _event_types(conn: Connection, run_ids: list[str]) -> dict[str, str | None]:
     return {run_id: event_type for run_id, (_t, event_type) in found.items()}
 
 
+def _latest_runs(conn: Connection, dataset_ids: list[int]) -> dict[int, str]:
+    """Per dataset, the run that read or wrote it last (by the run's latest event time)."""
+    found: dict[int, tuple[Any, str]] = {}
+    if dataset_ids:
+        rows = conn.execute(select(run_io.c.dataset_id, runs.c.uuid, runs.c.updated_at)
+                            .join(runs, runs.c.uuid == run_io.c.run_uuid)
+                            .where(run_io.c.dataset_id.in_(dataset_ids)))
+        for dataset_id, run_id, t in rows:
+            if dataset_id not in found or (t, run_id) > found[dataset_id]:
+                found[dataset_id] = (t, run_id)
+    return {dataset_id: run_id for dataset_id, (_t, run_id) in found.items()}
+
+
 def _public(facets: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in facets.items() if name not in INTERNAL_FACETS}
 
@@ -80,8 +95,7 @@ def search_jobs(request: Request, q: str = Q) -> JSONResponse:
 def search_datasets(request: Request, q: str = Q) -> JSONResponse:
     field_match = exists().where(dataset_fields.c.dataset_id == datasets.c.id, _contains(dataset_fields.c.name, q))
     with request.app.state.engine.connect() as conn:
-        rows = conn.execute(select(datasets.c.id, datasets.c.namespace, datasets.c.name, dataset_versions.c.run_uuid)
-                            .outerjoin(dataset_versions, dataset_versions.c.uuid == datasets.c.current_version)
+        rows = conn.execute(select(datasets.c.id, datasets.c.namespace, datasets.c.name)
                             .where(or_(_contains(datasets.c.name, q), _contains(datasets.c.namespace, q), field_match))
                             .order_by(datasets.c.updated_at.desc(), datasets.c.namespace, datasets.c.name)
                             .limit(HITS)).all()
@@ -93,9 +107,11 @@ def search_datasets(request: Request, q: str = Q) -> JSONResponse:
                                                  .order_by(dataset_fields.c.dataset_id, dataset_fields.c.position)):
                 fields[dataset_id].append(name)
         dataset_facets = facets_of(conn, "dataset", ids)
-        event_types = _event_types(conn, [row.run_uuid for row in rows if row.run_uuid])
-    hits = [{"run_id": row.run_uuid, "name": row.name, "namespace": row.namespace,
-             "eventType": event_types.get(row.run_uuid), "facets": _public(dataset_facets[str(row.id)])}
+        latest_run = _latest_runs(conn, ids)
+        event_types = _event_types(conn, list(latest_run.values()))
+    hits = [{"run_id": latest_run.get(row.id), "name": row.name, "namespace": row.namespace,
+             "eventType": event_types.get(latest_run.get(row.id)),
+             "facets": {"schema": {"fields": []}, **_public(dataset_facets[str(row.id)])}}
             for row in rows]
     highlights = [_highlights(q, name=[row.name], namespace=[row.namespace], **{"facets.schema.fields.name":
                                                                                  fields[row.id]})
