@@ -275,7 +275,10 @@ class Capture:
             time.sleep(0.05)
         return not self._queue.unfinished_tasks
 
-    def close(self, timeout: float = 30.0) -> None:
+    def close(self, timeout: float | None = None) -> None:
+        """Stop listening and send what is queued. Waits for every queued query by default: each
+        query's column lineage has its own time budget, and an unreachable server spools, so the
+        wait ends; a job must not exit with its last writes unsent (``timeout`` bounds it for tests)."""
         if self._closed:
             return
         self._closed = True
@@ -287,7 +290,14 @@ class Capture:
         self._release_nested()
         self._queue.put(application_event(RunState.COMPLETE, self.app, self.settings, int(time.time() * 1000)))
         self._queue.put(_STOP)
-        self._worker.join(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._worker.is_alive():
+            left = 30.0 if deadline is None else min(30.0, deadline - time.monotonic())
+            if left <= 0:
+                break
+            self._worker.join(left)
+            if self._worker.is_alive():
+                log.info("still building and sending lineage events (%d queued)", self._queue.qsize())
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.emitter.close()
 

@@ -32,7 +32,7 @@ def _capture(spark, tmp_path: Path, action) -> list[dict]:
     try:
         action()
     finally:
-        assert capture.flush(timeout=60)  # a Delta MERGE runs dozens of queries, each a py4j callback
+        assert capture.flush(timeout=300)  # a Delta MERGE runs dozens of queries, each a py4j callback
         capture.close()
     events = read_events(tmp_path / "events.ndjson")
     return [e for e in events if e["eventType"] in ("COMPLETE", "FAIL") and e["job"]["name"].count(".") >= 2]
