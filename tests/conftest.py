@@ -107,13 +107,16 @@ def official_pipeline_run(tmp_path_factory) -> Path:
                      {CAPTURE_ENV: "official", FORMAT_ENV: "parquet"})
 
 
-@pytest.fixture(scope="session", params=["builtin", "official"])
-def delta_pipeline_run(request, tmp_path_factory) -> Path:
-    """``LINEAGE_AUDIT_TABLE_FORMAT=delta``: the eight jobs writing Delta, then customers again (MERGE)."""
-    capture = request.param
-    return _pipeline(tmp_path_factory, f"delta-pipeline-{capture}",
-                     f"LINEAGE_AUDIT_TEST_DELTA_{capture.upper()}_PIPELINE_DIR",
-                     {CAPTURE_ENV: capture, FORMAT_ENV: "delta"}, then=["customers"])
+@pytest.fixture(scope="session")
+def delta_pipeline_run(tmp_path_factory) -> Path:
+    """``LINEAGE_AUDIT_TABLE_FORMAT=delta``: the eight jobs writing Delta, then customers again (MERGE).
+
+    Under the official listener alone: Delta's JARs come from Maven as the listener's do, so a site
+    with Delta has the listener. The built-in capture's Delta writes and MERGEs are held against the
+    official listener's by the differential suite (``delta`` shapes) and checked in tests/capture.
+    """
+    return _pipeline(tmp_path_factory, "delta-pipeline", "LINEAGE_AUDIT_TEST_DELTA_PIPELINE_DIR",
+                     {CAPTURE_ENV: "official", FORMAT_ENV: "delta"}, then=["customers"])
 
 
 def spooled_events(data_dir: Path) -> list[dict]:
