@@ -110,11 +110,15 @@ class RunVersionMerge:
                          "direction = 'INPUT' AND dataset_version_uuid IS NULL",
                          [{"dataset": i, "version": read_uuid[i]} for i in dataset_ids])
         first_read: dict[int, tuple[Any, str]] = {}  # dataset -> (start, run) of its first reader
-        for dataset_id, run_id, started in select_in(
-                self.sql, self.cur, "SELECT run_io.dataset_id, run_io.run_uuid, COALESCE(runs.started_at, "
-                                    "runs.created_at) FROM run_io JOIN runs ON runs.uuid = run_io.run_uuid WHERE "
-                                    "run_io.direction = 'INPUT' AND run_io.dataset_version_uuid IN {in}",
-                sorted(read_uuid.values())):
+        # by dataset (indexed), keeping the reads of the READ version: a scan of run_io by version would cost
+        # every single-event ingest time in proportion to all the reads ever stored
+        for dataset_id, run_id, version, started in select_in(
+                self.sql, self.cur, "SELECT run_io.dataset_id, run_io.run_uuid, run_io.dataset_version_uuid, "
+                                    "COALESCE(runs.started_at, runs.created_at) FROM run_io JOIN runs ON runs.uuid = "
+                                    "run_io.run_uuid WHERE run_io.direction = 'INPUT' AND run_io.dataset_id IN {in}",
+                sorted(read_uuid)):
+            if version != read_uuid[dataset_id]:
+                continue
             if dataset_id not in first_read or (started, run_id) < first_read[dataset_id]:
                 first_read[dataset_id] = (started, run_id)
         # its fields are those the first reader saw
