@@ -61,8 +61,7 @@ event_ledger = Table(
     Column("appended_at", String(32), nullable=False),
     Column("previous_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False),
-    Index("ix_event_ledger_event", "event_hash"),
-)
+)  # no index but the position: appends stay cheap, and only `verify` (rare, whole-ledger) joins on the hash
 
 namespaces = Table(
     "namespaces", metadata,

@@ -105,8 +105,9 @@ class Finding:
 
 @dataclass(frozen=True)
 class Verification:
-    length: int
-    head_hash: str | None
+    length: int  # entries in the ledger
+    verified: int  # entries that hold, from the first on
+    head_hash: str | None  # of the last entry that holds
     finding: Finding | None
 
     @property
@@ -210,11 +211,12 @@ def verify(engine: Engine, expected: tuple[int, str] | None = None) -> Verificat
         for entry in _entries(conn):
             finding = _check_entry(conn, entry, position + 1, previous, sealed)
             if finding:
-                return Verification(position, previous if position else None, finding)
+                total = conn.execute(select(func.count()).select_from(event_ledger)).scalar_one()
+                return Verification(total, position, previous if position else None, finding)
             sealed[entry.event_hash] = entry.position
             previous, position = entry.entry_hash, entry.position
         finding = _unsealed_event(conn)
         if finding is None and expected is not None:
             finding = _check_expected(conn, position, expected)
         total = conn.execute(select(func.count()).select_from(event_ledger)).scalar_one()
-    return Verification(total, previous if position else None, finding)
+    return Verification(total, position, previous if position else None, finding)

@@ -29,7 +29,6 @@ def upgrade() -> None:
     sa.Column('entry_hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('position')
     )
-    op.create_index('ix_event_ledger_event', 'event_ledger', ['event_hash'], unique=False)
     _seal_stored_events(op.get_bind())
 
 
@@ -56,5 +55,4 @@ def _insert(bind, rows: list) -> None:
 
 
 def downgrade() -> None:
-    op.drop_index('ix_event_ledger_event', table_name='event_ledger')
     op.drop_table('event_ledger')
