@@ -10,7 +10,6 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import analytics
-from lineage_audit.job import JobRun
 
 EVENT_DDL = (
     "event_id string, user_id string, event_ts string, event_type string, product_id string, "
@@ -241,12 +240,10 @@ KEYS = {
 
 
 @pytest.fixture(scope="module")
-def analytics_outputs(spark, sample_catalog, run_upstream):
-    run_upstream("analytics")
-    with JobRun("analytics", spark=spark, catalog=sample_catalog) as run:
-        analytics.execute(run)
-    assert run.exit_code == 0
-    return {t: spark.read.parquet(sample_catalog.output(t).path) for t in EXPECTED_SCHEMAS}
+def analytics_outputs(spark, pipeline_catalog, job_summary):
+    summary = job_summary("analytics")
+    assert summary.status == "ok"
+    return {t: spark.read.parquet(pipeline_catalog.output(t).path) for t in EXPECTED_SCHEMAS}
 
 
 @pytest.mark.parametrize("table", sorted(EXPECTED_SCHEMAS))
@@ -257,10 +254,10 @@ def test_job_output_schema_and_keys(analytics_outputs, table):
     assert df.select(*KEYS[table]).distinct().count() == df.count()
 
 
-def test_job_every_event_is_in_a_session_or_rejected(spark, sample_catalog, analytics_outputs):
-    raw = spark.read.parquet(sample_catalog.input("user_events_stream").path).count()
+def test_job_every_event_is_in_a_session_or_rejected(spark, pipeline_catalog, analytics_outputs):
+    raw = spark.read.parquet(pipeline_catalog.input("user_events_stream").path).count()
     in_sessions = analytics_outputs["real_time_user_analytics"].agg(F.sum("event_count")).first()[0]
-    rejected = spark.read.parquet(sample_catalog.rejects("user_events_stream").path).count()
+    rejected = spark.read.parquet(pipeline_catalog.rejects("user_events_stream").path).count()
     assert raw == in_sessions + rejected
     assert in_sessions > 0
 

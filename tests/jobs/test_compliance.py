@@ -9,7 +9,6 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import compliance as job
-from lineage_audit.job import JobRun
 from lineage_audit.tables import read_table
 
 INVENTORY_DDL = ("table_name string, column_name string, data_category string, sensitivity string, "
@@ -236,15 +235,13 @@ def _output(spark, catalog, table):
     return read_table(spark, catalog.output(table))
 
 
-def test_execute_writes_one_audit_row_per_access(spark, sample_catalog, run_upstream):
-    run_upstream("compliance")
-    with JobRun("compliance", spark=spark, catalog=sample_catalog) as run:
-        job.execute(run)
-    assert run.summary.status == "ok"
-    logs = read_table(spark, sample_catalog.input("data_access_logs"))
-    inventory = read_table(spark, sample_catalog.input("sensitive_data_inventory"))
+def test_execute_writes_one_audit_row_per_access(spark, pipeline_catalog, job_summary):
+    summary = job_summary("compliance")
+    assert summary.status == "ok"
+    logs = read_table(spark, pipeline_catalog.input("data_access_logs"))
+    inventory = read_table(spark, pipeline_catalog.input("sensitive_data_inventory"))
 
-    audit = _output(spark, sample_catalog, "audit_trail")
+    audit = _output(spark, pipeline_catalog, "audit_trail")
     assert audit.dtypes == [
         ("sequence_number", "int"), ("access_id", "string"), ("user_name", "string"), ("role", "string"),
         ("user_sequence", "int"), ("access_ts", "timestamp"), ("previous_access_ts", "timestamp"),
@@ -270,7 +267,7 @@ def test_execute_writes_one_audit_row_per_access(spark, sample_catalog, run_upst
     assert no_purpose > 0
     assert audit.where(F.array_contains("violation_reasons", "purpose missing")).count() == no_purpose
 
-    report = _output(spark, sample_catalog, "compliance_report")
+    report = _output(spark, pipeline_catalog, "compliance_report")
     assert report.dtypes == [
         ("regulation", "string"), ("requirement_id", "string"), ("data_category", "string"), ("accesses", "bigint"),
         ("violations", "bigint"), ("role_violations", "bigint"), ("purpose_violations", "bigint"),
@@ -284,7 +281,7 @@ def test_execute_writes_one_audit_row_per_access(spark, sample_catalog, run_upst
     assert rows["GDPR-32"]["accesses"] == rows["CCPA-1798-100"]["accesses"] == pii_accesses
     assert sum(r["accesses"] for r in rows.values()) == n + pii_accesses  # PII falls under two regulations
 
-    privacy = _output(spark, sample_catalog, "data_privacy_assessment")
+    privacy = _output(spark, pipeline_catalog, "data_privacy_assessment")
     assert [name for name, _ in privacy.dtypes] == [
         "table_name", "column_name", "data_category", "sensitivity", "owner_team", "regulations", "is_encrypted",
         "requires_encryption", "is_masked", "requires_masking", "retention_days", "max_retention_days",
@@ -292,7 +289,7 @@ def test_execute_writes_one_audit_row_per_access(spark, sample_catalog, run_upst
     assert dict(privacy.dtypes)["gaps"] == "array<string>" and dict(privacy.dtypes)["risk_score"] == "int"
     assert privacy.count() == inventory.count() == privacy.select("table_name", "column_name").distinct().count()
 
-    dashboard = _output(spark, sample_catalog, "governance_dashboard")
+    dashboard = _output(spark, pipeline_catalog, "governance_dashboard")
     assert dashboard.dtypes == [
         ("owner_team", "string"), ("tables_owned", "bigint"), ("columns_owned", "bigint"),
         ("high_sensitivity_columns", "bigint"), ("unencrypted_columns", "bigint"), ("access_count", "bigint"),

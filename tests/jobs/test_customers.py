@@ -13,7 +13,6 @@ from pyspark.sql.types import (
 
 from jobs import customers
 from lineage_audit.config import TableSpec
-from lineage_audit.job import JobRun
 from lineage_audit.spark import DELTA_MISSING, delta_available
 
 STANDARD_SCHEMA = StructType([
@@ -219,12 +218,11 @@ def test_merge_into_customer_master_inserts_new_and_updates_newer_records(spark,
     assert_df_equality(result, expected, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_execute_writes_unique_customers_and_reconciles_with_rejects(spark, sample_catalog):
-    with JobRun("customers", spark=spark, catalog=sample_catalog) as run:
-        customers.execute(run)
-    assert run.summary.status == "ok"
+def test_execute_writes_unique_customers_and_reconciles_with_rejects(spark, pipeline_catalog, job_summary):
+    summary = job_summary("customers")
+    assert summary.status == "ok"
 
-    output = spark.read.parquet(sample_catalog.output("processed_customers").path)
+    output = spark.read.parquet(pipeline_catalog.output("processed_customers").path)
     assert [(f.name, f.dataType) for f in output.schema.fields] == [
         (f.name, f.dataType) for f in PROCESSED_SCHEMA.fields
     ]
@@ -234,12 +232,12 @@ def test_execute_writes_unique_customers_and_reconciles_with_rejects(spark, samp
     assert output.where(~F.col("segment").isin("STANDARD", "PREMIUM", "ENTERPRISE")).count() == 0
 
     # the customer master the downstream jobs read: one row per processed customer, no clear-text contact data
-    master = spark.read.parquet(sample_catalog.output("customer_master").path)
+    master = spark.read.parquet(pipeline_catalog.output("customer_master").path)
     assert tuple(master.columns) == customers.MASTER_COLUMNS
     assert master.count() == output.count() == master.select("customer_id").distinct().count()
 
-    rejects = spark.read.parquet(sample_catalog.rejects("raw_customers").path)
-    raw_lines = len(Path(sample_catalog.input("raw_customers").path).read_text().splitlines()) - 1  # header
+    rejects = spark.read.parquet(pipeline_catalog.rejects("raw_customers").path)
+    raw_lines = len(Path(pipeline_catalog.input("raw_customers").path).read_text().splitlines()) - 1  # header
     assert raw_lines == output.count() + rejects.count()
     reasons = {r.reject_reason.split(" ")[0] for r in rejects.select("reject_reason").distinct().collect()}
     assert {"malformed", "superseded", "age"} <= reasons

@@ -22,7 +22,6 @@ from pyspark.sql.types import (
 )
 
 from jobs import data_lake_ingestion as job
-from lineage_audit.job import JobRun
 from lineage_audit.tables import read_table
 
 REJECTS_SCHEMA = StructType([StructField("reject_reason", StringType()), StructField("raw_record", StringType())])
@@ -292,13 +291,11 @@ def _read_output(spark, catalog, table):
     return read_table(spark, catalog.output(table))
 
 
-def test_execute_writes_reconciled_outputs(spark, sample_catalog, run_upstream):
-    run_upstream("data_lake_ingestion")
-    with JobRun("data_lake_ingestion", spark=spark, catalog=sample_catalog) as run:
-        job.execute(run)
-    assert run.summary.status == "ok"
+def test_execute_writes_reconciled_outputs(spark, pipeline_catalog, job_summary):
+    summary = job_summary("data_lake_ingestion")
+    assert summary.status == "ok"
 
-    lake = _read_output(spark, sample_catalog, "raw_data_lake")
+    lake = _read_output(spark, pipeline_catalog, "raw_data_lake")
     assert lake.dtypes == [
         ("record_id", "string"), ("event_ts", "timestamp"), ("payload", "string"), ("record_hash", "string"),
         ("source", "string"), ("ingest_date", "date"),
@@ -309,27 +306,27 @@ def test_execute_writes_reconciled_outputs(spark, sample_catalog, run_upstream):
 
     landed = {r["source"]: r["count"] for r in lake.groupBy("source").count().collect()}
     for source in job.SOURCES:
-        spec = sample_catalog.table(source)
+        spec = pipeline_catalog.table(source)
         if spec.job:  # order_summary, the orders job's output: archived whole, nothing rejected
             assert spark.read.parquet(spec.path).count() == landed[source] > 0
             continue
         lines = spark.read.text(spec.path).count() - (1 if spec.format == "csv" else 0)
-        rejects = spark.read.parquet(sample_catalog.rejects(source).path)
+        rejects = spark.read.parquet(pipeline_catalog.rejects(source).path)
         assert lines == landed[source] + rejects.count(), source
         assert rejects.where(F.col("reject_reason").isNull() | F.col("raw_record").isNull()).count() == 0
-    log_reasons = {r["reject_reason"] for r in spark.read.parquet(sample_catalog.rejects("log_files").path).collect()}
+    log_reasons = {r["reject_reason"] for r in spark.read.parquet(pipeline_catalog.rejects("log_files").path).collect()}
     assert log_reasons == {"stack-trace continuation line", "unparseable log line"}
-    sensor_rejects = spark.read.parquet(sample_catalog.rejects("sensor_data").path)
+    sensor_rejects = spark.read.parquet(pipeline_catalog.rejects("sensor_data").path)
     assert sensor_rejects.where(F.col("reject_reason").startswith("implausible temperature_c 999.00")).count() > 0
 
-    structured = _read_output(spark, sample_catalog, "structured_data_lake")
+    structured = _read_output(spark, pipeline_catalog, "structured_data_lake")
     assert structured.dtypes == [(f.name, f.dataType.simpleString()) for f in STRUCTURED_SCHEMA.fields]
     assert set(r["attribute"] for r in structured.select("attribute").distinct().collect()) == {
         "temperature", "humidity", "wind_speed", "hashtag"}
     assert structured.where("attribute = 'hashtag'").groupBy("record_id", "position").count() \
         .where("count > 1").count() == 0
 
-    metadata = _read_output(spark, sample_catalog, "data_lake_metadata")
+    metadata = _read_output(spark, pipeline_catalog, "data_lake_metadata")
     assert metadata.dtypes == [
         ("source", "string"), ("record_count", "bigint"), ("rejected_count", "bigint"),
         ("min_event_ts", "timestamp"), ("max_event_ts", "timestamp"), ("distinct_partitions", "bigint"),
@@ -339,7 +336,7 @@ def test_execute_writes_reconciled_outputs(spark, sample_catalog, run_upstream):
     assert sorted(meta) == sorted(job.SOURCES)
     assert {s: meta[s]["record_count"] for s in job.SOURCES} == landed
 
-    tracking = _read_output(spark, sample_catalog, "data_lineage_tracking")
+    tracking = _read_output(spark, pipeline_catalog, "data_lineage_tracking")
     assert tracking.dtypes == [
         ("input_table", "string"), ("input_path", "string"), ("target_table", "string"), ("records_in", "bigint"),
         ("records_out", "bigint"), ("records_rejected", "bigint"), ("is_reconciled", "boolean"),
@@ -348,6 +345,6 @@ def test_execute_writes_reconciled_outputs(spark, sample_catalog, run_upstream):
     rows = {r["input_table"]: r for r in tracking.collect()}
     assert sorted(rows) == sorted(job.SOURCES)
     for source, row in rows.items():
-        assert row["input_path"] == sample_catalog.table(source).path
+        assert row["input_path"] == pipeline_catalog.table(source).path
         assert row["is_reconciled"] and row["records_out"] == landed[source]
         assert row["records_rejected"] == meta[source]["rejected_count"]

@@ -12,7 +12,6 @@ from pyspark.sql.types import (
 )
 
 from jobs import data_quality as dq
-from lineage_audit.job import JobRun
 
 REJECTS_SCHEMA = StructType([StructField("reject_reason", StringType()), StructField("raw_record", StringType())])
 REPORT_SCHEMA = StructType([
@@ -196,13 +195,11 @@ def _types(df) -> dict[str, str]:
     return {f.name: f.dataType.simpleString() for f in df.schema.fields}
 
 
-def test_execute_measures_every_input(spark, sample_catalog, run_upstream):
-    run_upstream("data_quality")
-    with JobRun("data_quality", spark=spark, catalog=sample_catalog) as run:
-        dq.execute(run)
-    assert run.summary.status == "ok"
-    assert run.summary.rows_rejected == {}  # the job measures; it quarantines nothing
-    read = lambda name: spark.read.parquet(sample_catalog.output(name).path)  # noqa: E731
+def test_execute_measures_every_input(spark, pipeline_catalog, job_summary):
+    run_summary = job_summary("data_quality")
+    assert run_summary.status == "ok"
+    assert run_summary.rows_rejected == {}  # the job measures; it quarantines nothing
+    read = lambda name: spark.read.parquet(pipeline_catalog.output(name).path)  # noqa: E731
     report, tables, alerts = read("data_quality_report"), read("data_lineage_summary"), read("quality_alerts")
 
     assert _types(report) == {f.name: f.dataType.simpleString() for f in REPORT_SCHEMA.fields}
@@ -228,7 +225,7 @@ def test_execute_measures_every_input(spark, sample_catalog, run_upstream):
     assert set(summary) == raw_feeds | set(published)
     for table, row in summary.items():
         # Every line read is either a profiled row or a counted malformed line.
-        assert row.total_records == run.summary.rows_in[table] == row.row_count + row.malformed_rows
+        assert row.total_records == run_summary.rows_in[table] == row.row_count + row.malformed_rows
         assert row.produced_by_job == published.get(table)
         if table in raw_feeds:
             assert row.malformed_rows > 0 and 0 < row.quality_score < 100
@@ -239,7 +236,7 @@ def test_execute_measures_every_input(spark, sample_catalog, run_upstream):
     assert summary["raw_customers"].duplicate_key_count > 0
 
     # The negative-amount count agrees with an independent read of the CSV.
-    raw = spark.read.csv(sample_catalog.input("raw_transactions").path, header=True,
+    raw = spark.read.csv(pipeline_catalog.input("raw_transactions").path, header=True,
                          schema=dq.RAW_TRANSACTIONS_SCHEMA)
     amount = report.where("table_name = 'raw_transactions' AND column_name = 'amount'").first()
     assert amount.violation_count == raw.where("amount < 0").count() > 0

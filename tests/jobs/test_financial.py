@@ -13,7 +13,6 @@ from pyspark.sql.types import (
 )
 
 from jobs import financial
-from lineage_audit.job import JobRun
 
 RAW = financial.RAW_TRANSACTIONS_SCHEMA
 REJECTS_SCHEMA = StructType([StructField("reject_reason", StringType()), StructField("raw_record", StringType())])
@@ -242,14 +241,12 @@ def _types(df) -> dict[str, str]:
     return {f.name: f.dataType.simpleString() for f in df.schema.fields}
 
 
-def test_execute_writes_reconciled_outputs(spark, sample_catalog, run_upstream):
-    run_upstream("financial")
-    with JobRun("financial", spark=spark, catalog=sample_catalog) as run:
-        financial.execute(run)
-    assert run.summary.status == "ok"
-    read = lambda name: spark.read.parquet(sample_catalog.output(name).path)  # noqa: E731
+def test_execute_writes_reconciled_outputs(spark, pipeline_catalog, job_summary):
+    summary = job_summary("financial")
+    assert summary.status == "ok"
+    read = lambda name: spark.read.parquet(pipeline_catalog.output(name).path)  # noqa: E731
     processed, daily, fraud = read("processed_transactions"), read("daily_account_summary"), read("fraud_indicators")
-    rejects = spark.read.parquet(sample_catalog.rejects("raw_transactions").path)
+    rejects = spark.read.parquet(pipeline_catalog.rejects("raw_transactions").path)
 
     assert _types(processed) == {
         "transaction_id": "string", "account_id": "string", "customer_id": "string",
@@ -274,7 +271,7 @@ def test_execute_writes_reconciled_outputs(spark, sample_catalog, run_upstream):
         "account_stddev_amount": "double", "amount_zscore": "double", "is_velocity_alert": "boolean",
         "is_amount_outlier": "boolean", "risk_level": "string",
     }
-    raw_lines = run.summary.rows_in["raw_transactions"]
+    raw_lines = summary.rows_in["raw_transactions"]
     n_processed = processed.count()
     assert raw_lines == n_processed + rejects.count()
     assert processed.select("transaction_id").distinct().count() == n_processed

@@ -16,7 +16,6 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, DoubleType, StringType, StructField, StructType
 
 from jobs import ml_pipeline
-from lineage_audit.job import JobRun
 from lineage_audit.tables import read_table, split_corrupt
 
 UTC = timezone.utc
@@ -256,12 +255,10 @@ KEYS = {"model_predictions": ["customer_id"], "model_metrics": ["metric", "split
 
 
 @pytest.fixture(scope="module")
-def ml_outputs(spark, sample_catalog, run_upstream):
-    run_upstream("ml_pipeline")
-    with JobRun("ml_pipeline", spark=spark, catalog=sample_catalog) as run:
-        ml_pipeline.execute(run)
-    assert run.exit_code == 0
-    return {t: spark.read.parquet(sample_catalog.output(t).path) for t in EXPECTED_SCHEMAS}
+def ml_outputs(spark, pipeline_catalog, job_summary):
+    summary = job_summary("ml_pipeline")
+    assert summary.status == "ok"
+    return {t: spark.read.parquet(pipeline_catalog.output(t).path) for t in EXPECTED_SCHEMAS}
 
 
 @pytest.mark.parametrize("table", sorted(EXPECTED_SCHEMAS))
@@ -272,26 +269,26 @@ def test_job_output_schema_and_keys(ml_outputs, table):
     assert df.select(*KEYS[table]).distinct().count() == df.count()
 
 
-def test_job_every_training_row_is_predicted_or_rejected(spark, sample_catalog, ml_outputs):
-    raw = spark.read.parquet(sample_catalog.input("training_data").path).count()
+def test_job_every_training_row_is_predicted_or_rejected(spark, pipeline_catalog, ml_outputs):
+    raw = spark.read.parquet(pipeline_catalog.input("training_data").path).count()
     predicted = ml_outputs["model_predictions"].count()
-    rejected = spark.read.parquet(sample_catalog.rejects("training_data").path).count()
+    rejected = spark.read.parquet(pipeline_catalog.rejects("training_data").path).count()
     assert raw == predicted + rejected
     assert ml_outputs["model_predictions"].where("split = 'test'").count() > 0
 
 
-def test_job_model_beats_min_auc_and_is_saved_with_its_card(spark, sample_catalog, ml_outputs):
+def test_job_model_beats_min_auc_and_is_saved_with_its_card(spark, pipeline_catalog, ml_outputs):
     metrics = {(r.metric, r.split): r.value for r in ml_outputs["model_metrics"].collect()}
     min_auc = ml_pipeline.job_settings("ml")["min_auc"]
     assert metrics[("auc", "test")] > min_auc + 0.1
     predictions = ml_outputs["model_predictions"]
     assert metrics[("row_count", "test")] == predictions.where("split = 'test'").count()
     assert 0.5 < metrics[("accuracy", "test")] <= 1.0
-    model = PipelineModel.load(sample_catalog.output("trained_model").path)
+    model = PipelineModel.load(pipeline_catalog.output("trained_model").path)
     assert type(model.stages[-1]).__name__ == "LogisticRegressionModel"
     # stage uids name the saved folders and the fitting's Spark jobs: stable, not random
     assert [stage.uid for stage in model.stages][:2] == ["churn_classifier_imputer", "churn_classifier_stringindexer"]
-    [card] = spark.read.parquet(f"{sample_catalog.output('trained_model').path}/model_card").collect()
+    [card] = spark.read.parquet(f"{pipeline_catalog.output('trained_model').path}/model_card").collect()
     assert (card.model_name, card.algorithm, card.training_rows) == (
         "churn_classifier", "logistic_regression", int(metrics[("row_count", "train")]))
     assert predictions.where("churn_probability < 0 OR churn_probability > 1").count() == 0

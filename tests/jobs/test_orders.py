@@ -12,7 +12,6 @@ from pyspark.sql.types import (
 )
 
 from jobs import orders
-from lineage_audit.job import JobRun
 
 ORDER_SCHEMA = StructType([
     StructField("order_id", StringType()),
@@ -261,14 +260,12 @@ def test_summarise_orders_aggregates_per_customer_and_day(spark):
     assert_df_equality(orders.summarise_orders(rows), expected, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_execute_enriches_summarises_and_reconciles_with_rejects(spark, sample_catalog, run_upstream):
-    run_upstream("orders")
-    with JobRun("orders", spark=spark, catalog=sample_catalog) as run:
-        orders.execute(run)
-    assert run.summary.status == "ok"
+def test_execute_enriches_summarises_and_reconciles_with_rejects(spark, pipeline_catalog, job_summary):
+    summary = job_summary("orders")
+    assert summary.status == "ok"
 
-    enriched_out = spark.read.parquet(sample_catalog.output("enriched_orders").path)
-    summary_out = spark.read.parquet(sample_catalog.output("order_summary").path)
+    enriched_out = spark.read.parquet(pipeline_catalog.output("enriched_orders").path)
+    summary_out = spark.read.parquet(pipeline_catalog.output("order_summary").path)
     assert [(f.name, f.dataType) for f in enriched_out.schema.fields] == [
         (f.name, f.dataType) for f in PRICED_SCHEMA.fields
     ]
@@ -281,8 +278,8 @@ def test_execute_enriches_summarises_and_reconciles_with_rejects(spark, sample_c
     assert summary_out.agg(F.sum("order_count")).first()[0] == enriched_rows
     assert enriched_out.where((F.col("quantity") <= 0) | (F.col("unit_price") < 0)).count() == 0
 
-    rejects = spark.read.parquet(sample_catalog.rejects("raw_orders").path)
-    raw_lines = len(Path(sample_catalog.input("raw_orders").path).read_text().splitlines())
+    rejects = spark.read.parquet(pipeline_catalog.rejects("raw_orders").path)
+    raw_lines = len(Path(pipeline_catalog.input("raw_orders").path).read_text().splitlines())
     assert raw_lines == enriched_rows + rejects.count()
     reasons = {r.reject_reason for r in rejects.select("reject_reason").distinct().collect()}
     assert {"malformed record", "null quantity", "negative unit_price", "unknown customer_id"} <= reasons
