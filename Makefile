@@ -14,7 +14,7 @@ JOB    ?=
 PARALLEL ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup jars data run cluster-run serve stop test lint bench-jobs bench-capture bench-service bench-ui compare-captures screenshots ui clean distclean
+.PHONY: help setup jars data run cluster-run serve stop verify test lint bench-jobs bench-capture bench-service bench-ui compare-captures screenshots ui clean distclean
 
 help:
 	@echo "make run [JOB=orders] [SCALE=N]   run the jobs (generates sample data when missing, or when SCALE changes)"
@@ -22,6 +22,7 @@ help:
 	@echo "make serve / make stop             run the lineage service in the foreground / stop the background one"
 	@echo "make cluster-run [JOB=...]        start a Spark standalone master and two workers on 127.0.0.1, spark-submit"
 	@echo "                                  the jobs to it (default: customers orders), stop it (lineage-audit cluster)"
+	@echo "make verify                       recompute the lineage store's tamper-evident event ledger"
 	@echo "make test                         run the test suite"
 	@echo "make ui                           build the web UI into lineage_audit/web/dist (npm ci, vite build)"
 	@echo "make jars                         fetch the OpenLineage listener and Delta JARs into .jars/ (once)"
@@ -87,6 +88,9 @@ serve: setup
 
 stop: setup
 	@$(PY) -m lineage_audit.cli stop
+
+verify: setup
+	$(PY) -m lineage_audit.cli verify
 
 test: setup
 	$(PY) -m ruff check jobs lineage_audit tests benchmarks

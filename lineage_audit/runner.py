@@ -271,5 +271,6 @@ def _service_lines() -> list[str]:
     return [f"  lineage API    {base}/api/v1/namespaces/{namespace}/jobs",
             f"                 {base}/api/v1/namespaces/file/datasets",
             f"                 {base}/api/v1/docs   (every route; `make stop` stops the service)",
+            f"  audit trail    {base}/api/v1/audit/ledger   (`make verify` proves no stored event was altered)",
             "",
             f"Open the lineage UI: {base}/   (jobs, datasets, runs, lineage down to columns)"]
