@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -23,6 +24,7 @@ from tests.conftest import spooled_events
 from tests.pipeline import run_cli
 
 pytestmark = pytest.mark.e2e
+NAMESPACE = "data-lineage-audit"  # the jobs' (spark.openlineage.namespace in spark-defaults.conf)
 
 # Every output table: its columns in order, written out so a schema change is a visible decision.
 EXPECTED_COLUMNS: dict[str, list[str]] = {
@@ -226,9 +228,10 @@ def _names_in_store(client) -> tuple[set[str], set[str], int]:
     return {f"{j['namespace']}/{j['name']}" for j in jobs}, datasets, runs
 
 
-def test_a_second_make_run_adds_runs_but_no_job_or_dataset_name(request, official_rerun, tmp_path):
-    """The store after ``make run`` twice names the same jobs and datasets as after once: stable identities
-    (a saved model is one dataset, its stage folders do not appear, no name holds a random id)."""
+@pytest.fixture(scope="module")
+def rerun_store(request, official_rerun, tmp_path_factory):
+    """A lineage store fed the first run's events, then the second's (as a service running through
+    ``make run`` twice gets them): the client, what it listed after the first run, and the moment between."""
     from tests.service.conftest import make_client
 
     copy, first = official_rerun
@@ -238,20 +241,56 @@ def test_a_second_make_run_adds_runs_but_no_job_or_dataset_name(request, officia
     once = [json.loads(p.read_text().replace(original, str(copy))) for p in spool if p.name in first]
     twice = [json.loads(p.read_text()) for p in spool if p.name not in first]
     assert once and twice
-    with make_client(f"sqlite:///{tmp_path / 'store.db'}") as client:
+    between = max(e["eventTime"] for e in once)
+    assert between < min(e["eventTime"] for e in twice)
+    database = tmp_path_factory.mktemp("rerun-store") / "store.db"
+    with make_client(f"sqlite:///{database}") as client:
         for event in once:
             assert client.post("/api/v1/lineage", json=event).status_code == 201
-        jobs_once, datasets_once, runs_once = _names_in_store(client)
+        listed_once = _names_in_store(client)
         for event in twice:
             assert client.post("/api/v1/lineage", json=event).status_code == 201
-        jobs_twice, datasets_twice, runs_twice = _names_in_store(client)
+        yield SimpleNamespace(client=client, copy=copy, once=listed_once, between=between,
+                              database_url=f"sqlite:///{database}", events=len(once) + len(twice))
+
+
+def test_a_second_make_run_adds_runs_but_no_job_or_dataset_name(rerun_store):
+    """The store after ``make run`` twice names the same jobs and datasets as after once: stable identities
+    (a saved model is one dataset, its stage folders do not appear, no name holds a random id)."""
+    jobs_once, datasets_once, runs_once = rerun_store.once
+    jobs_twice, datasets_twice, runs_twice = _names_in_store(rerun_store.client)
     assert jobs_twice == jobs_once
     assert datasets_twice == datasets_once
     assert runs_twice > runs_once
-    catalog = load_catalog(data_dir=copy, table_format="parquet")
+    catalog = load_catalog(data_dir=rerun_store.copy, table_format="parquet")
     model = f"file/{catalog.output('trained_model').path}"
     assert model in datasets_once and not any(d.startswith(model + "/") for d in datasets_once)
     assert sum(j.endswith("trained_model_model_card") for j in jobs_once) == 1, "one job writes the model"
+
+
+def test_the_ledger_of_both_runs_verifies(rerun_store):
+    """Every event of both runs is in the ledger, in a chain that ``lineage-audit verify`` recomputes."""
+    head = rerun_store.client.get("/api/v1/audit/ledger").json()
+    assert head["length"] == rerun_store.events and len(head["headHash"]) == 64
+    done = run_cli(["verify", "--database-url", rerun_store.database_url,
+                    "--expect", f"{head['length']}:{head['headHash']}"], rerun_store.copy)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Ledger verified: {head['length']} entries, head {head['headHash']}" in done.stdout
+
+
+@pytest.mark.parametrize("job", JOBS)
+def test_two_runs_of_unchanged_code_on_unchanged_data_differ_in_nothing(rerun_store, job):
+    """The runs diff of each job's two runs: the same inputs, outputs, fields, column lineage and row counts."""
+    client = rerun_store.client
+    runs = client.get(f"/api/v1/namespaces/{NAMESPACE}/jobs/{job}/runs").json()["runs"]
+    assert len(runs) == 2 and all(r["state"] == "COMPLETED" for r in runs)
+    newer, older = runs
+    diff = client.get("/api/v1/audit/diff/runs", params={"from": older["id"], "to": newer["id"]}).json()
+    assert diff["changed"] is False, [d for d in diff["datasets"] if d["changed"]]
+    assert not diff["inputs"]["added"] and not diff["inputs"]["removed"] and diff["inputs"]["unchanged"]
+    assert not diff["outputs"]["added"] and not diff["outputs"]["removed"] and diff["outputs"]["unchanged"]
+    outputs = [d for d in diff["datasets"] if d["role"] == "OUTPUT"]
+    assert outputs and all(d["rowCount"]["from"] == d["rowCount"]["to"] is not None for d in outputs), outputs
 
 
 def test_spark_submit_runs_a_job_with_the_shared_properties(own_copy, summaries):
