@@ -33,7 +33,7 @@ API_BETA = "/api/v2beta"
 log = logging.getLogger(__name__)
 # Resource modules, in the order their routes are matched.
 ROUTE_MODULES = ("lineage_ingest", "namespaces", "sources", "jobs", "runs", "datasets", "tags", "graph",
-                 "namespace_graph", "search", "search_beta", "events", "stats",
+                 "namespace_graph", "search", "search_beta", "events", "stats", "ledger",
                  "moments")
 
 
