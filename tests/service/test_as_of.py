@@ -125,6 +125,15 @@ def test_a_bad_moment_is_a_400_with_its_reason(service):
         assert response.status_code == 400, response.text
         assert response.json() == {"code": 400, "message": "asOf: 'yesterday' is not an ISO 8601 timestamp "
                                                             "(such as 2026-12-07T10:00:00Z)"}
+    version = get(service, f"/namespaces/{FILE}/datasets/enriched_orders")["currentVersion"]
+    response = service.get(f"{API}/column-lineage", params={"nodeId": f"dataset:{FILE}:enriched_orders#{version}",
+                                                            "asOf": at(50)})
+    assert response.status_code == 400
+    assert response.json()["message"] == "asOf is not supported with a versioned nodeId: a version is already a moment"
+    # a moment with an offset, or without a zone (UTC), is the same moment
+    job = f"job:{NS}:orders"
+    assert get(service, "/lineage", nodeId=job, asOf="2026-03-01T13:00:50+01:00") == get(
+        service, "/lineage", nodeId=job, asOf="2026-03-01T12:00:50")
 
 
 # -- a job soft-deleted after its run -----------------------------------------------------------
