@@ -104,10 +104,11 @@ class ColumnsAt(GraphAt):
             reached: set[FieldKey] = set()
             ids = {dataset_id for dataset_id, _ in frontier}
             rows = self.lineage_rows(sorted(ids)) if upstream else self.rows_into(ids)
+            shown = self.shown({row[2] if upstream else row[0] for row in rows})
             for row in rows:
                 output, input_ = (row[0], row[1]), (row[2], row[3])
                 near, far = (output, input_) if upstream else (input_, output)
-                if near not in frontier or not self.shown([far[0]]):
+                if near not in frontier or far[0] not in shown:
                     continue
                 record_edge(edges, row)
                 if far not in visited:

@@ -32,13 +32,18 @@ class GraphAt:
         self.conn, self.at = conn, at
         self.runs = RunsAt(conn, at)
         self.datasets = DatasetsAt(conn, at, self.runs)
+        self._shown: dict[int, bool] = {}
 
     def shown(self, dataset_ids: Iterable[int]) -> set[int]:
         """Those of the datasets that existed at T and that their current version then did not drop."""
-        rows = self.datasets.load(dataset_ids)
-        droppable = self.datasets.droppable(rows)
-        self.datasets.read_versions(droppable)
-        return {i for i in rows if i not in droppable or not self.datasets.dropped(i)}
+        dataset_ids = set(dataset_ids)
+        wanted = dataset_ids - set(self._shown)
+        if wanted:
+            rows = self.datasets.load(wanted)
+            droppable = self.datasets.droppable(rows)
+            self.datasets.read_versions(droppable)
+            self._shown |= {i: i in rows and (i not in droppable or not self.datasets.dropped(i)) for i in wanted}
+        return {i for i in dataset_ids if self._shown[i]}
 
     def jobs_of(self, dataset_ids: set[int]) -> dict[int, IO]:
         """The jobs whose edges as of T hold one of the datasets, with those edges."""
