@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import func, select
@@ -248,12 +249,17 @@ def _fields(conn: Connection, dataset_ids: Sequence[int]) -> tuple[dict[int, lis
 
 def column_lineage_of(conn: Connection, dataset_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """Per dataset, Marquez's ``columnLineage``: each field with its input fields and transformations."""
-    found: dict[int, dict[str, dict[tuple[str, str, str], dict[str, Any]]]] = defaultdict(dict)
     inputs = datasets.alias("inputs")
     rows = conn.execute(select(field_lineage, inputs.c.namespace, inputs.c.name)
                         .join(inputs, inputs.c.id == field_lineage.c.input_dataset_id)
                         .where(field_lineage.c.output_dataset_id.in_(dataset_ids))
                         .order_by(field_lineage.c.id)).mappings()
+    return column_lineage_shape(rows, dataset_ids)
+
+
+def column_lineage_shape(rows: Iterable[Mapping[str, Any]], dataset_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Marquez's ``columnLineage`` per dataset from ``field_lineage`` rows with their input's namespace and name."""
+    found: dict[int, dict[str, dict[tuple[str, str, str], dict[str, Any]]]] = defaultdict(dict)
     for row in rows:
         if row["output_field"] == "":
             continue  # dataset-level dependencies are not a field's lineage
@@ -305,14 +311,16 @@ def dataset_view(conn: Connection, row: RowMapping) -> dict[str, Any]:
     return datasets_view(conn, [row])[0]
 
 
-def dataset_versions_view(conn: Connection, dataset: RowMapping, rows: Sequence[RowMapping]) -> list[dict[str, Any]]:
-    """Marquez ``DatasetVersion`` objects: one per run that wrote the dataset, with that run.
+def dataset_versions_view(conn: Connection, dataset: RowMapping, rows: Sequence[RowMapping],
+                          run_views: Any = None) -> list[dict[str, Any]]:
+    """Marquez ``DatasetVersion`` objects: one per run that wrote the dataset, with that run (as ``run_views(rows)``
+    gives runs, if given: as of a moment).
 
     As in Marquez, a version's ``tags`` are the dataset's tags now (marquez-web's dataset drawer shows and
     edits the newest version's), while its fields keep the tags they had when it was written: none."""
     own_tags = sorted(conn.execute(select(dataset_tags.c.tag).where(dataset_tags.c.dataset_id == dataset["id"],
                                                                     dataset_tags.c.field == "")).scalars())
-    created_by = {r["id"]: r for r in runs_view(conn, list(conn.execute(select(runs).where(
+    created_by = {r["id"]: r for r in (run_views or partial(runs_view, conn))(list(conn.execute(select(runs).where(
         runs.c.uuid.in_([v["run_uuid"] for v in rows if v["run_uuid"]]))).mappings()))}
     version_facets = _version_facets(conn, dataset["id"], [v["uuid"] for v in rows])
     return [{
