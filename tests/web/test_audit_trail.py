@@ -180,6 +180,13 @@ def test_changes_since_the_first_run_colour_what_was_added_removed_and_changed(p
             attributes(page, "[data-testid=side-panel] [data-testid=field-changes] li", "data-change",
                        "data-field")] == [("added", "refund"), ("removed", "email"), ("retyped", "amount")]
     expect(changes.nth(2)).to_contain_text("int → double")
+    # the column-lineage edges that changed, from the service's dataset diff
+    lineage = page.get_by_test_id("side-panel").get_by_test_id("column-lineage-changes").locator("li")
+    expect(lineage).to_have_count(3)
+    assert [(a["data-change"], a["data-field"], a["data-input"]) for a in attributes(
+        page, "[data-testid=side-panel] [data-testid=column-lineage-changes] li", "data-change", "data-field",
+        "data-input")] == [("added", "refund", f"{REFUNDS}:refund"), ("removed", "email", f"{CUSTOMERS}:email"),
+                           ("changed", "amount", f"{ORDERS}:amount")]
     screenshot(page, "audit-changes-since")
 
     page.get_by_test_id("column-toggle").check()

@@ -105,4 +105,6 @@ export const paths = {
   // the audit trail (issue 13): the run events of a graph (the as-of control's stops), two runs' difference
   moments: (nodeId: string, depth: number) => `/audit/moments?nodeId=${enc(nodeId)}&depth=${depth}`,
   runsDiff: (from: string, to: string) => `/audit/diff/runs?from=${enc(from)}&to=${enc(to)}`,
+  datasetDiff: (ns: string, name: string, from: string) =>
+    `/namespaces/${enc(ns)}/datasets/${enc(name)}/diff?from=${enc(from)}`,
 };

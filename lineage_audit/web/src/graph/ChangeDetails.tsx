@@ -1,6 +1,11 @@
 // The side panel's part of a "changes since" view: whether the selected node was added or removed since the
-// moment, and the fields a dataset gained, lost or saw retyped.
+// moment, the fields a dataset gained, lost or saw retyped, and (from the service's dataset diff) its
+// column-lineage edges added, removed or with other transformations.
+import { ApiError, paths } from "../api";
 import { formatTime } from "../names";
+import { ColumnLineageChanges } from "../pages/RunsDiff";
+import { usePolled } from "../poll";
+import type { LineageDiff } from "../types";
 import type { GraphChanges } from "./changes";
 import type { GraphNode } from "./model";
 
@@ -35,6 +40,17 @@ export function ChangeDetails({ node, changes }: { node: GraphNode; changes: Gra
           ))}
         </ul>
       )}
+      {node.kind === "DATASET" && change !== "removed" && <ColumnLineageSince node={node} since={changes.since} />}
     </section>
   );
+}
+
+function ColumnLineageSince({ node, since }: { node: GraphNode; since: string }) {
+  const diff = usePolled<LineageDiff>(paths.datasetDiff(node.namespace, node.name, since));
+  if (diff.error && !diff.data) {
+    if (diff.error instanceof ApiError && diff.error.status === 404) return null;
+    return <p className="muted small">Column lineage changes unavailable: {diff.error.message}</p>;
+  }
+  const own = diff.data?.datasets.find((d) => d.namespace === node.namespace && d.name === node.name);
+  return own ? <ColumnLineageChanges lineage={own.columnLineage} /> : null;
 }

@@ -38,20 +38,23 @@ function optionsOf(route: Route): GraphOptions {
  * The column lineage of the graph in view while the column level is on: loaded for each new set of nodes and
  * edges, and again whenever the lineage was re-read after new events (`version`), since an existing dataset
  * may have gained column lineage. One load at a time; a load that ends behind the graph is followed by the next.
+ * Column lineage of another moment (asOf) is never shown as this one's.
  */
 function useColumnGraph(model: GraphModel | null, on: boolean, version: number, asOf: string | null) {
-  const [loaded, setLoaded] = useState<{ tag: string; structure: string; graph: ColumnGraph } | null>(null);
+  const [loaded, setLoaded] = useState<{ tag: string; structure: string; moment: string; graph: ColumnGraph } | null>(
+    null);
   const [failed, setFailed] = useState<{ tag: string; message: string } | null>(null);
   const loading = useRef(false);
   const structure = model?.structureKey ?? "";
-  const tag = `${version}@${asOf ?? "now"}@${structure}`;
+  const moment = asOf ?? "now";
+  const tag = `${version}@${moment}@${structure}`;
   useEffect(() => {
     if (!on || !model || loaded?.tag === tag || failed?.tag === tag || loading.current) return;
     loading.current = true;
     loadColumnGraph(model, asOf).then(
       (graph) => {
         loading.current = false;
-        setLoaded({ tag, structure, graph });
+        setLoaded({ tag, structure, moment, graph });
         setFailed(null);
       },
       (failure: unknown) => {
@@ -60,10 +63,12 @@ function useColumnGraph(model: GraphModel | null, on: boolean, version: number, 
       },
     );
   }, [on, tag, loaded, failed]); // the model matters only through its structure, in the tag
+  const sameMoment = loaded?.moment === moment;
   return {
-    graph: on ? (loaded?.graph ?? null) : null,
+    graph: on && sameMoment ? (loaded?.graph ?? null) : null,
     last: loaded?.graph ?? null, // also when off: what the last column-level picture showed
-    current: loaded?.structure === structure, // loaded for these nodes and edges (maybe before a re-read)
+    // loaded for these nodes and edges at this moment (maybe before a re-read)
+    current: sameMoment && loaded?.structure === structure,
     error: on && failed?.tag === tag ? failed.message : null,
   };
 }

@@ -52,7 +52,7 @@ function edgeText(edge: ColumnEdgeChange): string {
   return `${edge.field} ← ${shortDatasetName(edge.input.name)}.${edge.input.field}`;
 }
 
-function ColumnLineageChanges({ lineage }: { lineage: DatasetDiff["columnLineage"] }) {
+export function ColumnLineageChanges({ lineage }: { lineage: DatasetDiff["columnLineage"] }) {
   const rows = [
     ...lineage.added.map((e) => ({ e, kind: "added", sign: "+", note: transformations(e.transformations) })),
     ...lineage.removed.map((e) => ({ e, kind: "removed", sign: "−", note: transformations(e.transformations) })),
