@@ -231,6 +231,11 @@ def test_comparing_two_runs_on_the_job_page_lists_exactly_what_changed(page, ser
     expect(lineage.nth(2)).to_have_text("~ amount ← orders.amount DIRECT/IDENTITY → DIRECT/TRANSFORMATION")
     expect(report.get_by_test_id("row-count")).to_have_text("Rows: 100 → 120")
     screenshot(page, "audit-compare-runs", full_page=True)
+    # the comparison is in the address: a reload (or a shared link) shows it again
+    ids = [run[0]["run"]["runId"] for run in runs]
+    assert urllib.parse.unquote(page.url).endswith(f"?compare={ids[0]},{ids[1]}")
+    page.reload()
+    expect(page.get_by_test_id("runs-diff")).to_have_attribute("data-changed", "true")
 
     # the second and third runs did the same
     page.get_by_label(f"Pick run {runs[0][0]['run']['runId'][:8]} to compare").uncheck()

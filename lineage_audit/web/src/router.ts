@@ -70,7 +70,9 @@ export const hrefs = {
   jobs: () => "#/jobs",
   datasets: () => "#/datasets",
   search: (q: string) => `#/search?q=${enc(q)}`,
-  job: (ns: string, name: string) => `#/job/${enc(ns)}/${enc(name)}`,
+  /** `compare`: two of the job's runs compared (older first), in its run history */
+  job: (ns: string, name: string, compare?: [string, string] | null) =>
+    `#/job/${enc(ns)}/${enc(name)}${compare ? `?compare=${enc(compare.join(","))}` : ""}`,
   dataset: (ns: string, name: string) => `#/dataset/${enc(ns)}/${enc(name)}`,
   /** `asOf`: the graph as of a past moment; `since`: the graph now with what changed since the moment. */
   lineage: (node: string, options: LineageLinkOptions = {}) => {

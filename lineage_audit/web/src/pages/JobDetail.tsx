@@ -6,7 +6,7 @@ import { StateBadge } from "../components/StateBadge";
 import { sourceLocation } from "../components/runs";
 import { datasetNodeId, formatDuration, formatTime, jobNodeId, shortDatasetName, shortJobName } from "../names";
 import { usePolled } from "../poll";
-import { hrefs } from "../router";
+import { hrefs, navigate } from "../router";
 import type { DatasetRef, Job, Run } from "../types";
 import { RunHistory } from "./RunHistory";
 
@@ -56,7 +56,13 @@ function ChildJobs({ namespace, name }: { namespace: string; name: string }) {
   );
 }
 
-export function JobDetail({ namespace, name }: { namespace: string; name: string }) {
+/** The two run ids of `?compare=<from>,<to>`, or null. */
+function comparedRuns(compare: string | null): [string, string] | null {
+  const ids = (compare ?? "").split(",").filter(Boolean);
+  return ids.length === 2 ? [ids[0], ids[1]] : null;
+}
+
+export function JobDetail({ namespace, name, compare }: { namespace: string; name: string; compare: string | null }) {
   const job = usePolled<Job>(paths.job(namespace, name));
   const runs = usePolled<{ runs: Run[]; totalCount: number }>(paths.jobRuns(namespace, name));
   if (job.error && !job.data) return <div className="page"><p className="error-box">{job.error.message}</p></div>;
@@ -100,7 +106,9 @@ export function JobDetail({ namespace, name }: { namespace: string; name: string
         </div>
       )}
       <ChildJobs namespace={namespace} name={name} />
-      <RunHistory runs={runs.data?.runs ?? []} totalCount={runs.data ? runs.data.totalCount : null} />
+      <RunHistory runs={runs.data?.runs ?? []} totalCount={runs.data ? runs.data.totalCount : null}
+        compared={comparedRuns(compare)}
+        onCompare={(pair) => navigate(hrefs.job(namespace, name, pair), true)} />
       <section>
         <h2>Job facets</h2>
         <FacetList facets={data?.facets} />

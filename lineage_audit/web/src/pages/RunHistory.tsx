@@ -1,5 +1,6 @@
 // A job's run history (newest first, with the error of failed runs), where two runs can be picked and compared:
-// "Compare" shows what changed from the older to the newer (GET /audit/diff/runs).
+// "Compare" shows what changed from the older to the newer (GET /audit/diff/runs). The comparison is in the page's
+// address (`?compare=<from>,<to>`), so it can be shared.
 import { useState } from "react";
 import { FacetView } from "../components/JsonView";
 import { StateBadge } from "../components/StateBadge";
@@ -51,9 +52,15 @@ function inOrder(runs: Run[], ids: string[]): [Run, Run] | null {
   return picked.length === 2 ? [picked[0], picked[1]] : null;
 }
 
-export function RunHistory({ runs, totalCount }: { runs: Run[]; totalCount: number | null }) {
-  const [picked, setPicked] = useState<string[]>([]);
-  const [compared, setCompared] = useState<[string, string] | null>(null);
+interface HistoryProps {
+  runs: Run[];
+  totalCount: number | null;
+  compared: [string, string] | null;
+  onCompare: (pair: [string, string] | null) => void;
+}
+
+export function RunHistory({ runs, totalCount, compared, onCompare }: HistoryProps) {
+  const [picked, setPicked] = useState<string[]>(compared ?? []);
   const pair = inOrder(runs, picked);
   // a third pick replaces the older of the two before it
   const pick = (id: string, on: boolean) =>
@@ -66,8 +73,8 @@ export function RunHistory({ runs, totalCount }: { runs: Run[]; totalCount: numb
           {picked.length === 2 ? "Two runs picked." : `Pick two runs to compare (${picked.length} of 2).`}
         </span>
         <button type="button" className="button" disabled={!pair}
-          onClick={() => pair && setCompared([pair[0].id, pair[1].id])}>Compare</button>
-        {compared && <button type="button" className="button" onClick={() => setCompared(null)}>Close comparison</button>}
+          onClick={() => pair && onCompare([pair[0].id, pair[1].id])}>Compare</button>
+        {compared && <button type="button" className="button" onClick={() => onCompare(null)}>Close comparison</button>}
       </div>
       {compared && <RunsDiffView from={compared[0]} to={compared[1]} />}
       <table className="table" data-testid="run-history">
