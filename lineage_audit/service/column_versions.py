@@ -116,7 +116,7 @@ class _VersionLineage:
         facet = _json(self.conn.execute(select(facets.c.value).where(
             facets.c.owner_kind == "dataset_version", facets.c.owner_key == version,
             facets.c.name == "columnLineage")).scalar())
-        entries = list(_entries(facet))
+        entries = list(lineage_entries(facet))
         inputs = {(e["namespace"], e["name"]) for _f, _b, e in entries}
         ids = named(self.conn, datasets, inputs)
         ids |= symlinked_ids(self.conn, inputs - set(ids))  # lineage named an input under its symlink
@@ -149,7 +149,7 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _entries(facet: Any):
+def lineage_entries(facet: Any):
     """``(output field, its body, input entry)`` of a columnLineage facet's field-level lineage."""
     fields = facet.get("fields") if isinstance(facet, dict) else None
     if not isinstance(fields, dict):
