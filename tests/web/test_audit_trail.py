@@ -230,6 +230,11 @@ def test_comparing_two_runs_on_the_job_page_lists_exactly_what_changed(page, ser
     expect(lineage.nth(1)).to_have_text("− email ← customers.email DIRECT/IDENTITY")
     expect(lineage.nth(2)).to_have_text("~ amount ← orders.amount DIRECT/IDENTITY → DIRECT/TRANSFORMATION")
     expect(report.get_by_test_id("row-count")).to_have_text("Rows: 100 → 120")
+    # an input only one run read: said in one line, its fields not listed one by one
+    for name, which, fields in ((CUSTOMERS, "older", "email, id"), (REFUNDS, "newer", "id, refund")):
+        only = diff.locator(f'[data-testid=diff-dataset][data-dataset="{name}"]')
+        expect(only.get_by_test_id("only-in")).to_have_text(f"Read by the {which} run only (fields: {fields}).")
+        expect(only.get_by_test_id("field-changes")).to_have_count(0)
     screenshot(page, "audit-compare-runs", full_page=True)
     # the comparison is in the address: a reload (or a shared link) shows it again
     ids = [run[0]["run"]["runId"] for run in runs]

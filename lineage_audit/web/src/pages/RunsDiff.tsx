@@ -77,9 +77,21 @@ export function ColumnLineageChanges({ lineage }: { lineage: DatasetDiff["column
   );
 }
 
-function DatasetDiffView({ dataset }: { dataset: DatasetDiff }) {
+/** "older" or "newer" when only that run read (or wrote) the dataset, else null. */
+type OnlyIn = "older" | "newer" | null;
+
+function onlyIn(data: LineageDiff, dataset: DatasetDiff): OnlyIn {
+  const changes = dataset.role === "INPUT" ? data.inputs : data.outputs;
+  const same = (d: DatasetRef) => d.namespace === dataset.namespace && d.name === dataset.name;
+  if (changes.added.some(same)) return "newer";
+  return changes.removed.some(same) ? "older" : null;
+}
+
+function DatasetDiffView({ dataset, only }: { dataset: DatasetDiff; only: OnlyIn }) {
   const { fields, rowCount } = dataset;
-  const hasFields = fields.added.length + fields.removed.length + fields.retyped.length > 0;
+  // a dataset only one run touched: its fields all came or went with it, the input and output lists say so
+  const hasFields = !only && fields.added.length + fields.removed.length + fields.retyped.length > 0;
+  const schema = [...fields.added, ...fields.removed].map((f) => f.name).join(", ");
   return (
     <div className="diff-dataset" data-testid="diff-dataset" data-dataset={dataset.name} data-role={dataset.role}>
       <h4>
@@ -88,6 +100,11 @@ function DatasetDiffView({ dataset }: { dataset: DatasetDiff }) {
         </a>{" "}
         <span className="muted small">{dataset.role === "OUTPUT" ? "output" : "input"}</span>
       </h4>
+      {only && (
+        <p className="muted" data-testid="only-in">
+          {dataset.role === "OUTPUT" ? "Written" : "Read"} by the {only} run only{schema ? ` (fields: ${schema})` : ""}.
+        </p>
+      )}
       {hasFields && (
         <>
           <h5>Fields</h5>
@@ -140,7 +157,9 @@ export function RunsDiffView({ from, to }: { from: string; to: string }) {
         <>
           <DatasetChanges title="Inputs" verb="read" changes={data.inputs} />
           <DatasetChanges title="Outputs" verb="written" changes={data.outputs} />
-          {changed.map((d) => <DatasetDiffView key={`${d.role}:${d.namespace}:${d.name}`} dataset={d} />)}
+          {changed.map((d) => (
+            <DatasetDiffView key={`${d.role}:${d.namespace}:${d.name}`} dataset={d} only={onlyIn(data, d)} />
+          ))}
         </>
       )}
     </div>
