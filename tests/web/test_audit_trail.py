@@ -144,7 +144,7 @@ def test_a_past_view_survives_a_reload_and_a_moment_typed_in(page, service, runs
 
     # any moment: the day between the first and the second run is still the first run's lineage
     page.get_by_label("Moment (date and time)").fill("2026-12-01T18:30:00")
-    page.get_by_role("button", name="Go").click()
+    page.get_by_role("button", name="Go", exact=True).click()
     expect(page.get_by_test_id("time-banner")).to_contain_text("Lineage as of 2026-12-01 18:30:00 UTC")
     expect(page.get_by_test_id("asof-stop")).to_contain_text("between run events")
     assert asof_in_url(page) == datetime(2026, 12, 1, 18, 30, tzinfo=timezone.utc)

@@ -78,7 +78,8 @@ export function AsOfBar({ node, depth, time, setTime }: BarProps) {
   const goToStop = (i: number) => go(i >= moments.length ? null : moments[Math.max(0, i)].time);
   const earlier = moment === null ? moments.length - 1 : exact ? index - 1 : index;
   let shown = "now: the current state";
-  if (moment) shown = exact ? describeStop(moments[index]) : `${formatMoment(moment)} (between run events)`;
+  if (moment && exact) shown = describeStop(moments[index]);
+  else if (moment) shown = `${formatMoment(moment)} (${index < 0 ? "before the first run event" : "between run events"})`;
   return (
     <div className="asof-bar" role="group" aria-label="Time">
       <span className="asof-title">As of</span>
