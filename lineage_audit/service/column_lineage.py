@@ -112,7 +112,10 @@ def record_edge(edges: dict[FieldKey, dict[FieldKey, list[dict[str, Any]]]], row
         transformations.append(transformation)
 
 
-def field_nodes(conn: Connection, keys: set[FieldKey], edges: dict) -> list[dict[str, Any]]:
+def field_nodes(conn: Connection, keys: set[FieldKey], edges: dict, as_of_versions: dict[int, str | None] | None = None,
+                as_of_types: dict[FieldKey, str | None] | None = None) -> list[dict[str, Any]]:
+    """The nodes of the fields ``keys``; with their datasets' current versions and fields' types now, or those
+    given (as of a moment)."""
     dataset_ids = {dataset_id for dataset_id, _ in keys}
     names, versions = {}, {}
     for chunk in chunks(dataset_ids):
@@ -121,11 +124,14 @@ def field_nodes(conn: Connection, keys: set[FieldKey], edges: dict) -> list[dict
             names[row.id] = (row.namespace, row.name)
             versions[row.id] = row.current_version
     types: dict[FieldKey, str | None] = {}
-    for chunk in chunks(dataset_ids):
-        for dataset_id, name, type_ in conn.execute(
-                select(dataset_fields.c.dataset_id, dataset_fields.c.name, dataset_fields.c.type)
-                .where(among(conn, dataset_fields.c.dataset_id, chunk))):
-            types[(dataset_id, name)] = type_
+    if as_of_types is None:
+        for chunk in chunks(dataset_ids):
+            for dataset_id, name, type_ in conn.execute(
+                    select(dataset_fields.c.dataset_id, dataset_fields.c.name, dataset_fields.c.type)
+                    .where(among(conn, dataset_fields.c.dataset_id, chunk))):
+                types[(dataset_id, name)] = type_
+    else:
+        types, versions = as_of_types, as_of_versions or {}
     read_versions = _input_versions(conn, [versions[d] for d, _ in edges if versions.get(d)])
 
     def key_of(field: FieldKey) -> str:

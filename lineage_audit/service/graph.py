@@ -20,9 +20,10 @@ import re
 import uuid
 from collections import defaultdict
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from sqlalchemy import String, Text, bindparam, cast, func, null, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -166,6 +167,20 @@ _DATASET_COLUMNS = (datasets.c.id, datasets.c.namespace, datasets.c.name, datase
                     _raw_time(datasets.c.last_modified_at))
 
 
+@dataclass
+class GraphRows:
+    """What the nodes of a lineage graph are made of: rows of jobs and datasets (``_JOB_COLUMNS``,
+    ``_DATASET_COLUMNS``), tags, fields (as JSON the database built, or as lists), latest runs and parent jobs."""
+
+    jobs: dict[int, Any]
+    datasets: dict[int, Any]
+    tags: dict[tuple[int, str], list[str]]
+    fields_json: dict[int, str]
+    fields: dict[int, list[dict[str, Any]]]
+    latest: dict[str, dict[str, Any]]
+    parents: dict[tuple[str, str], int]
+
+
 def lineage_nodes(conn: Connection, io: dict[int, dict[str, list[int]]], dataset_ids: set[int]) -> list[dict]:
     job_rows = {}
     for chunk in chunks(io):
@@ -179,16 +194,20 @@ def lineage_nodes(conn: Connection, io: dict[int, dict[str, list[int]]], dataset
     tagged = {dataset_id for dataset_id, field in tags if field}
     fields_json = _fields_json(conn, dataset_ids - tagged)
     fields = _fields(conn, tagged | {i for i in dataset_ids - tagged if i not in fields_json}, tags)
-    latest = _latest_runs(conn, job_rows.values())
-    parents = _parent_ids(conn, job_rows.values())
+    rows = GraphRows(job_rows, dataset_rows, tags, fields_json, fields, _latest_runs(conn, job_rows.values()),
+                     _parent_ids(conn, job_rows.values()))
+    return build_lineage_nodes(io, rows), fields_json
 
-    dataset_key = {i: dataset_node_id(r[1], r[2]) for i, r in dataset_rows.items()}
-    dataset_ref = {i: {"namespace": r[1], "name": r[2]} for i, r in dataset_rows.items()}
+
+def build_lineage_nodes(io: dict[int, dict[str, Iterable[int]]], rows: GraphRows) -> list[dict]:
+    """The nodes of a lineage graph: its jobs with the datasets of ``io``, and its datasets."""
+    dataset_key = {i: dataset_node_id(r[1], r[2]) for i, r in rows.datasets.items()}
+    dataset_ref = {i: {"namespace": r[1], "name": r[2]} for i, r in rows.datasets.items()}
     producers: dict[int, list[str]] = defaultdict(list)
     consumers: dict[int, list[str]] = defaultdict(list)
     nodes = []
     for job_id, (_, namespace, name, simple, parent, type_, location, description, version, run_uuid,
-                 created, updated) in job_rows.items():
+                 created, updated) in rows.jobs.items():
         key = job_node_id(namespace, name)
         inputs = sorted(set(io[job_id]["INPUT"]), key=dataset_key.__getitem__)
         outputs = sorted(set(io[job_id]["OUTPUT"]), key=dataset_key.__getitem__)
@@ -201,17 +220,17 @@ def lineage_nodes(conn: Connection, io: dict[int, dict[str, list[int]]], dataset
             "type": "JOB",
             "data": {
                 "id": {"namespace": namespace, "name": name}, "type": type_, "name": name, "simpleName": simple,
-                "parentJobName": parent, "parentJobUuid": _job_uuid(parents.get((namespace, parent))),
+                "parentJobName": parent, "parentJobUuid": _job_uuid(rows.parents.get((namespace, parent))),
                 "createdAt": _ts(created), "updatedAt": _ts(updated), "namespace": namespace,
                 "inputs": [dataset_ref[i] for i in inputs], "outputs": [dataset_ref[i] for i in outputs],
                 "location": location, "context": {}, "description": description,
-                "latestRun": latest.get(run_uuid), "currentVersion": version,
+                "latestRun": rows.latest.get(run_uuid), "currentVersion": version,
             },
             "inEdges": [{"origin": dataset_key[i], "destination": key} for i in inputs],
             "outEdges": [{"origin": key, "destination": dataset_key[i]} for i in outputs],
         })
     for dataset_id, (_, namespace, name, type_, source, description, version, lifecycle, created, updated,
-                     modified) in dataset_rows.items():
+                     modified) in rows.datasets.items():
         key = dataset_key[dataset_id]
         nodes.append({
             "id": key,
@@ -220,8 +239,8 @@ def lineage_nodes(conn: Connection, io: dict[int, dict[str, list[int]]], dataset
                 "id": dataset_ref[dataset_id], "type": type_, "name": name, "physicalName": name,
                 "createdAt": _ts(created), "updatedAt": _ts(updated), "namespace": namespace,
                 "sourceName": source,
-                "fields": RawFields(dataset_id) if dataset_id in fields_json else fields.get(dataset_id, []),
-                "tags": tags.get((dataset_id, ""), []),
+                "fields": RawFields(dataset_id) if dataset_id in rows.fields_json else rows.fields.get(dataset_id, []),
+                "tags": rows.tags.get((dataset_id, ""), []),
                 "lastModifiedAt": _ts(modified), "lastLifecycleState": lifecycle, "description": description,
                 "currentVersion": version, "deleted": False,
             },
@@ -229,7 +248,7 @@ def lineage_nodes(conn: Connection, io: dict[int, dict[str, list[int]]], dataset
             "outEdges": [{"origin": key, "destination": job} for job in sorted(consumers[dataset_id])],
         })
     nodes.sort(key=lambda n: n["id"])
-    return nodes, fields_json
+    return nodes
 
 
 class RawFields:
@@ -308,29 +327,34 @@ def _positions(count: int) -> str:
 
 
 def _latest_runs(conn: Connection, job_rows: Iterable[Any]) -> dict[str, dict[str, Any]]:
-    """The latest run of each job as Marquez's lineage gives it: every key of a ``Run``, but no facets and no
-    dataset versions (Marquez reads the bare runs row there)."""
+    """The latest run of each job as Marquez's lineage gives it (see ``run_summary``)."""
     names = {row.latest_run_uuid: (row.namespace, row.name) for row in job_rows if row.latest_run_uuid}
     found = {}
     columns = (runs.c.uuid, runs.c.state, runs.c.job_version_uuid, runs.c.parent_run_uuid,
                _raw_time(runs.c.created_at), _raw_time(runs.c.updated_at), _raw_time(runs.c.nominal_start_time),
                _raw_time(runs.c.nominal_end_time), _raw_time(runs.c.started_at), _raw_time(runs.c.ended_at))
     for chunk in chunks(names):
-        rows = conn.execute(select(*columns).where(among(conn, runs.c.uuid, chunk)))
-        for run_uuid, state, version, parent, created, updated, nominal_start, nominal_end, started, ended in rows:
-            duration = None
-            if started is not None and ended is not None:
-                duration = int((_datetime(ended) - _datetime(started)).total_seconds() * 1000)
-            namespace, name = names[run_uuid]
-            found[run_uuid] = {
-                "id": run_uuid, "createdAt": _ts(created), "updatedAt": _ts(updated),
-                "nominalStartTime": _ts(nominal_start), "nominalEndTime": _ts(nominal_end), "state": state,
-                "startedAt": _ts(started), "endedAt": _ts(ended), "durationMs": duration, "args": {},
-                "jobVersion": {"namespace": namespace, "name": name, "version": version} if version else None,
-                "inputDatasetVersions": [], "outputDatasetVersions": [], "context": {}, "facets": {},
-                "parentRunUuid": parent,
-            }
+        for row in conn.execute(select(*columns).where(among(conn, runs.c.uuid, chunk))):
+            found[row[0]] = run_summary(row, *names[row[0]])
     return found
+
+
+def run_summary(row: Sequence[Any], namespace: str, name: str) -> dict[str, Any]:
+    """A run as Marquez's lineage gives a job's latest run: every key of a ``Run``, but no facets and no dataset
+    versions (Marquez reads the bare runs row there). ``row``: uuid, state, job version, parent run, then the
+    created, updated, nominal start and end, started and ended times."""
+    run_uuid, state, version, parent, created, updated, nominal_start, nominal_end, started, ended = row
+    duration = None
+    if started is not None and ended is not None:
+        duration = int((_datetime(ended) - _datetime(started)).total_seconds() * 1000)
+    return {
+        "id": run_uuid, "createdAt": _ts(created), "updatedAt": _ts(updated),
+        "nominalStartTime": _ts(nominal_start), "nominalEndTime": _ts(nominal_end), "state": state,
+        "startedAt": _ts(started), "endedAt": _ts(ended), "durationMs": duration, "args": {},
+        "jobVersion": {"namespace": namespace, "name": name, "version": version} if version else None,
+        "inputDatasetVersions": [], "outputDatasetVersions": [], "context": {}, "facets": {},
+        "parentRunUuid": parent,
+    }
 
 
 def _parent_ids(conn: Connection, job_rows: Iterable[Any]) -> dict[tuple[str, str], int]:

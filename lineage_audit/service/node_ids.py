@@ -9,7 +9,9 @@ way it can be and each cut is tried against the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from datetime import datetime
+from functools import partial
+from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -70,8 +72,10 @@ def _splits(text: str) -> list[tuple[str, str]]:
     return [(text[:i], text[i + 1:]) for i, c in enumerate(text) if c == ":" and 0 < i < len(text) - 1]
 
 
-def resolve(conn: Connection, node_id: str, kinds: Sequence[str]) -> Node:
-    """The job, dataset or field a nodeId names.
+def resolve(conn: Connection, node_id: str, kinds: Sequence[str], at: datetime | None = None,
+            field_exists: Callable[[int, str], bool] | None = None) -> Node:
+    """The job, dataset or field a nodeId names; with ``at``, one that existed then (soft-deleted or not),
+    a field being one ``field_exists`` knows.
 
     Namespaces and names may hold colons themselves (``postgres://host:5432``), so every way of
     cutting the nodeId is tried against the store; if several name something, the longest
@@ -89,7 +93,7 @@ def resolve(conn: Connection, node_id: str, kinds: Sequence[str]) -> Node:
         splits = _splits(rest)
         if not splits:
             raise NodeIdError(f"nodeId {node_id!r} is not of the form {forms}")
-        found = named(conn, jobs if kind == "job" else datasets, splits)
+        found = named(conn, jobs if kind == "job" else datasets, splits, at)
         if not found:
             raise NodeNotFound(f"no {kind} {rest!r} (namespace:name) is known")
         return Node(kind, found[max(found, key=lambda pair: len(pair[0]))])
@@ -97,22 +101,24 @@ def resolve(conn: Connection, node_id: str, kinds: Sequence[str]) -> Node:
     triples = [(ns, ds, field) for ns, remainder in _splits(rest) for ds, field in _splits(remainder)]
     if not triples:
         raise NodeIdError(f"nodeId {node_id!r} is not of the form {forms}")
-    found = named(conn, datasets, {(ns, ds) for ns, ds, _ in triples})
+    found = named(conn, datasets, {(ns, ds) for ns, ds, _ in triples}, at)
     candidates = [(ns, found[(ns, ds)], field) for ns, ds, field in triples if (ns, ds) in found]
     for ns, dataset_id, field in sorted(candidates, key=lambda c: -len(c[0])):
-        if _field_exists(conn, dataset_id, field):
+        if (field_exists or partial(_field_exists, conn))(dataset_id, field):
             return Node("datasetField", dataset_id, field)
     raise NodeNotFound(f"no dataset field {rest!r} (namespace:dataset:field) is known")
 
 
-def named(conn: Connection, table, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Ids of the jobs or datasets among (namespace, name) pairs (soft-deleted ones are not named)."""
+def named(conn: Connection, table, pairs: Iterable[tuple[str, str]], at: datetime | None = None
+          ) -> dict[tuple[str, str], int]:
+    """Ids of the jobs or datasets among (namespace, name) pairs (soft-deleted ones are not named); with ``at``,
+    of those that existed then, soft-deleted since or not."""
     pairs = set(pairs)
     found = {}
+    condition = table.c.is_hidden.is_(False) if at is None else table.c.created_at <= at
     for chunk in chunks({name for _, name in pairs}):
         for row_id, namespace, name in conn.execute(select(table.c.id, table.c.namespace, table.c.name)
-                                                    .where(among(conn, table.c.name, chunk),
-                                                           table.c.is_hidden.is_(False))):
+                                                    .where(among(conn, table.c.name, chunk), condition)):
             if (namespace, name) in pairs:
                 found[(namespace, name)] = row_id
     return found

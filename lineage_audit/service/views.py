@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import func, select
@@ -248,12 +249,17 @@ def _fields(conn: Connection, dataset_ids: Sequence[int]) -> tuple[dict[int, lis
 
 def column_lineage_of(conn: Connection, dataset_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """Per dataset, Marquez's ``columnLineage``: each field with its input fields and transformations."""
-    found: dict[int, dict[str, dict[tuple[str, str, str], dict[str, Any]]]] = defaultdict(dict)
     inputs = datasets.alias("inputs")
     rows = conn.execute(select(field_lineage, inputs.c.namespace, inputs.c.name)
                         .join(inputs, inputs.c.id == field_lineage.c.input_dataset_id)
                         .where(field_lineage.c.output_dataset_id.in_(dataset_ids))
                         .order_by(field_lineage.c.id)).mappings()
+    return column_lineage_shape(rows, dataset_ids)
+
+
+def column_lineage_shape(rows: Iterable[Mapping[str, Any]], dataset_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Marquez's ``columnLineage`` per dataset from ``field_lineage`` rows with their input's namespace and name."""
+    found: dict[int, dict[str, dict[tuple[str, str, str], dict[str, Any]]]] = defaultdict(dict)
     for row in rows:
         if row["output_field"] == "":
             continue  # dataset-level dependencies are not a field's lineage
@@ -305,16 +311,18 @@ def dataset_view(conn: Connection, row: RowMapping) -> dict[str, Any]:
     return datasets_view(conn, [row])[0]
 
 
-def dataset_versions_view(conn: Connection, dataset: RowMapping, rows: Sequence[RowMapping]) -> list[dict[str, Any]]:
-    """Marquez ``DatasetVersion`` objects: one per run that wrote the dataset, with that run.
+def dataset_versions_view(conn: Connection, dataset: RowMapping, rows: Sequence[RowMapping], at: datetime | None = None,
+                          run_views: Any = None) -> list[dict[str, Any]]:
+    """Marquez ``DatasetVersion`` objects: one per run that wrote the dataset, with that run; with ``at``, their
+    facets as of then and their runs as ``run_views(rows)`` gives them.
 
     As in Marquez, a version's ``tags`` are the dataset's tags now (marquez-web's dataset drawer shows and
     edits the newest version's), while its fields keep the tags they had when it was written: none."""
     own_tags = sorted(conn.execute(select(dataset_tags.c.tag).where(dataset_tags.c.dataset_id == dataset["id"],
                                                                     dataset_tags.c.field == "")).scalars())
-    created_by = {r["id"]: r for r in runs_view(conn, list(conn.execute(select(runs).where(
+    created_by = {r["id"]: r for r in (run_views or partial(runs_view, conn))(list(conn.execute(select(runs).where(
         runs.c.uuid.in_([v["run_uuid"] for v in rows if v["run_uuid"]]))).mappings()))}
-    version_facets = _version_facets(conn, dataset["id"], [v["uuid"] for v in rows])
+    version_facets = _version_facets(conn, dataset["id"], [v["uuid"] for v in rows], at)
     return [{
         "id": {"namespace": dataset["namespace"], "name": dataset["name"], "version": v["uuid"]},
         "type": dataset["type"],
@@ -334,15 +342,18 @@ def dataset_versions_view(conn: Connection, dataset: RowMapping, rows: Sequence[
     } for v in rows]
 
 
-def _version_facets(conn: Connection, dataset_id: int, versions: Sequence[str]) -> dict[str, dict[str, Any]]:
+def _version_facets(conn: Connection, dataset_id: int, versions: Sequence[str],
+                    at: datetime | None = None) -> dict[str, dict[str, Any]]:
     """Facets of dataset versions: the writer's, with those of the runs that read each version merged in
-    event time order (a later reader's facet of the same name wins), as Marquez merges them."""
+    event time order (a later reader's facet of the same name wins), as Marquez merges them; with ``at``, those
+    carried by events up to then."""
     timed: dict[str, list[tuple[Any, str, Any]]] = defaultdict(list)
+    until = [facets.c.event_time <= at] if at is not None else []
     for start in range(0, len(versions), 500):
         chunk = list(versions[start:start + 500])
         for key, name, t, value in conn.execute(select(facets.c.owner_key, facets.c.name, facets.c.event_time,
                                                        facets.c.value).where(facets.c.owner_kind == "dataset_version",
-                                                                             facets.c.owner_key.in_(chunk))):
+                                                                             facets.c.owner_key.in_(chunk), *until)):
             timed[key].append((_aware(t), name, value))
         readers = conn.execute(select(run_io.c.run_uuid, run_io.c.dataset_version_uuid).where(
             run_io.c.dataset_id == dataset_id, run_io.c.direction == "INPUT",
@@ -352,7 +363,8 @@ def _version_facets(conn: Connection, dataset_id: int, versions: Sequence[str]) 
             keys = list(read_by)[reader_start:reader_start + 500]
             for key, name, t, value in conn.execute(select(facets.c.owner_key, facets.c.name, facets.c.event_time,
                                                            facets.c.value).where(facets.c.owner_kind == "read",
-                                                                                 facets.c.owner_key.in_(keys))):
+                                                                                 facets.c.owner_key.in_(keys),
+                                                                                 *until)):
                 timed[read_by[key]].append((_aware(t), name, value))
     found: dict[str, dict[str, Any]] = {}
     for version, entries in timed.items():

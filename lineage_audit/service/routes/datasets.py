@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from sqlalchemy import delete, func, select, update
@@ -21,8 +21,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 
 from lineage_audit.service import legacy_writes, lookups
+from lineage_audit.service.as_of_views import dataset_row_at, dataset_versions_at, dataset_view_at
 from lineage_audit.service.db import dataset_fields, dataset_tags, dataset_versions, datasets, runs, sources
 from lineage_audit.service.legacy_writes import CreatedDataset
+from lineage_audit.service.routes.graph import AS_OF_DESCRIPTION, moment
 from lineage_audit.service.routes.tags import upsert_tag
 from lineage_audit.service.lookups import Limit, NameRoute, Offset, namespace_row, one_or_404
 from lineage_audit.service.models import Dataset, DatasetList, DatasetVersion, DatasetVersionList, documented
@@ -76,11 +78,16 @@ def get_dataset_version(request: Request, namespace: str, dataset: DatasetName, 
 
 
 @router.get("/namespaces/{namespace}/datasets/{dataset:path}/versions", summary="List the versions of a dataset",
-            description="One version per run that wrote the dataset, newest first.",
+            description="One version per run that wrote the dataset, newest first; with asOf, those it had then.",
             responses=documented(DatasetVersionList, "The versions, newest first", 400, 404))
 def list_dataset_versions(request: Request, namespace: str, dataset: DatasetName, limit: Limit = 100,
-                          offset: Offset = 0) -> JSONResponse:
+                          offset: Offset = 0,
+                          asOf: str | None = Query(None, description=AS_OF_DESCRIPTION)) -> JSONResponse:
+    at = moment(asOf)
     with request.app.state.engine.connect() as conn:
+        if at is not None:
+            return JSONResponse(dataset_versions_at(conn, dataset_row_at(conn, namespace, dataset, at), at, limit,
+                                                    offset))
         row = dataset_row(conn, namespace, dataset)
         versions = dataset_versions_view(conn, row, dataset_version_rows(conn, row["id"], limit, offset))
         total = conn.execute(select(func.count()).select_from(dataset_versions)
@@ -89,9 +96,13 @@ def list_dataset_versions(request: Request, namespace: str, dataset: DatasetName
 
 
 @router.get("/namespaces/{namespace}/datasets/{dataset:path}", summary="Retrieve a dataset", responses=documented(
-    Dataset, "The dataset, with fields, facets and column lineage", 404))
-def get_dataset(request: Request, namespace: str, dataset: DatasetName) -> JSONResponse:
+    Dataset, "The dataset, with fields, facets and column lineage (as of a moment with asOf)", 400, 404))
+def get_dataset(request: Request, namespace: str, dataset: DatasetName,
+                asOf: str | None = Query(None, description=AS_OF_DESCRIPTION)) -> JSONResponse:
+    at = moment(asOf)
     with request.app.state.engine.connect() as conn:
+        if at is not None:
+            return JSONResponse(dataset_view_at(conn, dataset_row_at(conn, namespace, dataset, at), at))
         return JSONResponse(dataset_view(conn, dataset_row(conn, namespace, dataset)))
 
 

@@ -18,7 +18,9 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from lineage_audit.service.as_of_views import job_row_at, job_view_at
 from lineage_audit.service.db import job_tags, job_versions, jobs, runs
+from lineage_audit.service.routes.graph import AS_OF_DESCRIPTION, moment
 from lineage_audit.service import legacy_writes
 from lineage_audit.service.legacy_writes import CreatedJob
 from lineage_audit.service.lookups import Limit, NameRoute, Offset, dataset_row, job_row, namespace_row, one_or_404
@@ -73,9 +75,13 @@ def list_jobs(request: Request, namespace: str, limit: Limit = 100, offset: Offs
 
 
 @router.get("/namespaces/{namespace}/jobs/{job}", summary="Retrieve a job", responses=documented(
-    Job, "The job, with its latest runs", 404))
-def get_job(request: Request, namespace: str, job: str) -> JSONResponse:
+    Job, "The job, with its latest runs (as of a moment with asOf)", 400, 404))
+def get_job(request: Request, namespace: str, job: str,
+            asOf: str | None = Query(None, description=AS_OF_DESCRIPTION)) -> JSONResponse:
+    at = moment(asOf)
     with request.app.state.engine.connect() as conn:
+        if at is not None:
+            return JSONResponse(job_view_at(conn, job_row_at(conn, namespace, job, at), at))
         return JSONResponse(job_view(conn, job_row(conn, namespace, job)))
 
 
