@@ -148,7 +148,7 @@ def test_a_past_view_survives_a_reload_and_a_moment_typed_in(page, service, runs
     expect(page.get_by_test_id("time-banner")).to_contain_text("Lineage as of 2026-12-01 18:30:00 UTC")
     expect(page.get_by_test_id("asof-stop")).to_contain_text("between run events")
     assert asof_in_url(page) == datetime(2026, 12, 1, 18, 30, tzinfo=timezone.utc)
-    assert OLD_EDGE in edges(page) and NEW_EDGE not in edges(page)
+    assert eventually(lambda: OLD_EDGE in edges(page) and NEW_EDGE not in edges(page), True)
     # the step buttons go to the run events around it
     page.get_by_role("button", name="Later moment").click()
     expect(page.get_by_test_id("asof-stop")).to_contain_text("2026-12-02 10:00:00 UTC · START")
@@ -260,7 +260,12 @@ def test_live_refresh_keeps_a_past_view_in_the_past(page, service, runs):
     page.on("request", lambda r: reads.append(r.url) if "/api/v1/lineage?" in r.url else None)
     service.post(run_events(JOB, inputs=[dataset(LATE, ["id"])], outputs=[dataset(REPORT, ["id"])]))
     posted = len(reads)
-    assert eventually(lambda: len(reads) > posted, True), "the graph was not read again after new events"
+    for _ in range(75):  # Playwright hands over the page's requests while it waits, not during a sleep
+        if len(reads) > posted:
+            break
+        page.wait_for_timeout(200)
+    assert len(reads) > posted, "the graph was not read again after new events"
+    page.wait_for_timeout(1000)  # a few more polls
     assert all("asOf=" in url for url in reads), reads
     expect(page.get_by_test_id("time-banner")).to_contain_text(BANNER)
     assert OLD_EDGE in edges(page) and (node(LATE), JOB_NODE) not in edges(page)

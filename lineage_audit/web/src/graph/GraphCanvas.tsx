@@ -219,7 +219,8 @@ function GraphCanvasInner(props: CanvasProps) {
   };
 
   return (
-    <div ref={containerRef} className={`graph${columns ? " columns-on" : ""}`} data-testid="graph"
+    <div ref={containerRef} className={`graph${columns ? " columns-on" : ""}${props.changes ? " changes-on" : ""}`}
+      data-testid="graph"
       data-node-count={model.nodes.length} data-edge-count={model.edges.length} data-layout-count={layoutCount}>
       <svg ref={zoom.svgRef} className="graph-svg" onClick={onClick} onDoubleClick={onDoubleClick}>
         <defs>

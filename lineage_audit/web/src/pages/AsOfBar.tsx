@@ -89,7 +89,9 @@ export function AsOfBar({ node, depth, time, setTime }: BarProps) {
         value={Math.max(0, index)} aria-valuetext={shown} onChange={(e) => goToStop(Number(e.target.value))} />
       <button type="button" className="asof-step" aria-label="Later moment" title="The run event after"
         disabled={moment === null} onClick={() => goToStop(index + 1)}>›</button>
-      <span className="asof-stop" data-testid="asof-stop" title={moment ?? undefined}>{shown}</span>
+      <span className="asof-stop" data-testid="asof-stop" title={moment ? `${shown} (${moment})` : undefined}>
+        {shown}
+      </span>
       {answer.error && <span className="asof-error">run events unavailable: {answer.error.message}</span>}
       <MomentInput moment={moment} onPick={go} />
       <label className="asof-since" title="The graph now, with what was added, removed or changed since the moment">
