@@ -65,7 +65,7 @@ export function ColumnLineageChanges({ lineage }: { lineage: DatasetDiff["column
   return (
     <>
       <h5>Column lineage</h5>
-      <ul className="diff-list" data-testid="column-lineage-changes">
+      <ul className="diff-list column-changes" data-testid="column-lineage-changes">
         {rows.map(({ e, kind, sign, note }) => (
           <li key={`${kind}:${edgeText(e)}`} className={`diff-${kind}`} data-change={kind === "type" ? "changed" : kind}
             data-field={e.field} data-input={`${e.input.name}:${e.input.field}`}>
