@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from lineage_audit.service.db import dataset_symlinks, datasets, facets, jobs, lineage_events, run_io, runs
@@ -127,6 +127,15 @@ def recompute_runs(conn: Connection, at: datetime, run_ids: Iterable[str]) -> di
                             .order_by(lineage_events.c.event_time, lineage_events.c.id))
         for run_id, event_type, t, payload in rows:
             found.setdefault(run_id, RunAt()).see(json.loads(payload), event_type, aware(t))
+        # a parent run is named by its children's events too (their parent facet), and so was updated by them
+        child = runs.alias("child")
+        for run_id, t in conn.execute(
+                select(child.c.parent_run_uuid, func.max(lineage_events.c.event_time))
+                .join(lineage_events, lineage_events.c.run_uuid == child.c.uuid)
+                .where(among(conn, child.c.parent_run_uuid, chunk), lineage_events.c.event_time <= at)
+                .group_by(child.c.parent_run_uuid)):
+            run = found.setdefault(run_id, RunAt())
+            run.updated = aware(t) if run.updated is None else max(run.updated, aware(t))
     return found
 
 
@@ -135,10 +144,9 @@ def run_row_at(row: Mapping[str, Any], at: datetime, recomputed: Mapping[str, Ru
     values = dict(row)
     if aware(row["updated_at"]) <= at:
         return values
-    run = recomputed.get(row["uuid"])
-    if run is None:  # a parent run known only from its children, or events of another kind: nothing to say yet
-        values.update(state="NEW", started_at=None, ended_at=None, updated_at=row["created_at"],
-                      job_version_uuid=None)
+    run = recomputed.get(row["uuid"]) or RunAt(updated=aware(row["created_at"]))
+    if run.decided is None:  # a parent run known only from its children's events up to T: NEW, not started
+        values.update(state="NEW", started_at=None, ended_at=None, updated_at=run.updated, job_version_uuid=None)
         return values
     _rank, state_time, state = run.decided
     values.update(state=state, state_time=state_time, started_at=run.started, updated_at=run.updated,

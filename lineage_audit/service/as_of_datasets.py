@@ -20,11 +20,11 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from lineage_audit.service.as_of import RunsAt, aware, recompute_runs
-from lineage_audit.service.db import dataset_versions, datasets, facets, jobs, run_io, runs
+from lineage_audit.service.db import dataset_versions, datasets, facets, jobs, lineage_events, run_io, runs
 from lineage_audit.service.derived_values import schema_fields, store_name, store_text
 from lineage_audit.service.events import TERMINAL
 from lineage_audit.service.node_ids import among, chunks
@@ -45,6 +45,7 @@ class DatasetsAt:
         self.versions: dict[int, list[dict[str, Any]]] = {}  # dataset id -> its versions at T, as of T
         self.current: dict[int, dict[str, Any] | None] = {}
         self._candidates: dict[int, dict[str, list[Candidate]]] = {}
+        self._touched: dict[int, datetime | None] = {}
 
     def load(self, dataset_ids: Iterable[int]) -> dict[int, Mapping[str, Any]]:
         """The ``datasets`` rows of those that existed at T."""
@@ -113,6 +114,7 @@ class DatasetsAt:
         found = self.facets(dataset_id)
         times = [aware(row["created_at"])] + [v["seen"] for v in self.versions.get(dataset_id, ())]
         times += [c[0] for candidates in self._candidates[dataset_id].values() for c in candidates]
+        times += [t for t in [self.touched([dataset_id])[dataset_id]] if t is not None]
         row["updated_at"] = max(times)
         source, documentation = found.get("dataSource"), found.get("documentation")
         if isinstance(source, dict):  # as the derivation follows these facets
@@ -120,6 +122,28 @@ class DatasetsAt:
         if isinstance(documentation, dict):
             row["description"] = store_text(documentation.get("description"))
         return row
+
+    def touched(self, dataset_ids: Iterable[int]) -> dict[int, datetime | None]:
+        """The newest event up to T of the runs that read or wrote each dataset by T (its last mention by a run)."""
+        wanted = [i for i in set(dataset_ids) if i not in self._touched]
+        for dataset_id in wanted:
+            self._touched[dataset_id] = None
+        for chunk in chunks(wanted):
+            finished = (select(run_io.c.dataset_id, func.max(runs.c.updated_at))
+                        .join(runs, runs.c.uuid == run_io.c.run_uuid)
+                        .where(among(self.conn, run_io.c.dataset_id, chunk), runs.c.updated_at <= self.at)
+                        .group_by(run_io.c.dataset_id))
+            straddling = (select(run_io.c.dataset_id, func.max(lineage_events.c.event_time))
+                          .join(runs, runs.c.uuid == run_io.c.run_uuid)
+                          .join(lineage_events, lineage_events.c.run_uuid == runs.c.uuid)
+                          .where(among(self.conn, run_io.c.dataset_id, chunk), runs.c.created_at <= self.at,
+                                 runs.c.updated_at > self.at, lineage_events.c.event_time <= self.at)
+                          .group_by(run_io.c.dataset_id))
+            for statement in (finished, straddling):
+                for dataset_id, t in self.conn.execute(statement):
+                    known = self._touched[dataset_id]
+                    self._touched[dataset_id] = aware(t) if known is None else max(known, aware(t))
+        return {i: self._touched[i] for i in dataset_ids}
 
     def dropped(self, dataset_id: int) -> bool:
         """Whether the dataset's current version as of T says DROP (then it was deleted, as in Marquez)."""

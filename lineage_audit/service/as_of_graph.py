@@ -93,6 +93,7 @@ class GraphAt:
         versions = self.current_versions(job_rows)
         self.datasets.load(dataset_ids)
         self.datasets.read_versions(dataset_ids)
+        self.datasets.touched(i for i in dataset_ids if self.datasets.changed_since(i))
         dataset_rows = {i: self.datasets.row_at(i) for i in dataset_ids}
         tags = _tags(self.conn, dataset_ids)
         unchanged = {i for i in dataset_ids if not self.datasets.changed_since(i)}

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from lineage_audit.service.as_of import RunsAt, aware, recompute_runs
 from lineage_audit.service.as_of_columns import ColumnsAt
 from lineage_audit.service.db import dataset_tags, dataset_versions, datasets, facets, jobs, runs
-from lineage_audit.service.derived_values import version_uuid
+from lineage_audit.service.derived_values import schema_fields, version_uuid
 from lineage_audit.service.lookups import namespace_row
 from lineage_audit.service.views import (
     column_lineage_shape, dataset_versions_view, datasets_view, iso, jobs_view, runs_view)
@@ -109,11 +109,20 @@ def _job_facets_at(conn: Connection, job_id: int, at: datetime) -> dict[str, Any
     return dict(sorted(found.items()))
 
 
-def dataset_view_at(conn: Connection, row: RowMapping, at: datetime) -> dict[str, Any]:
-    """``views.dataset_view`` as of T: current version, fields, facets and column lineage then."""
+def _dataset_at(conn: Connection, row: RowMapping, at: datetime) -> ColumnsAt:
+    """The dataset's versions as of T; a 404 when its current version then dropped it (as Marquez deletes it)."""
     graph = ColumnsAt(conn, at)
     graph.datasets.load([row["id"]])
     graph.datasets.read_versions([row["id"]])
+    if graph.datasets.dropped(row["id"]):
+        raise HTTPException(404, f"Dataset '{row['name']}' not found in namespace '{row['namespace']}' as of "
+                                 f"{iso(at)}: its current version then dropped it.")
+    return graph
+
+
+def dataset_view_at(conn: Connection, row: RowMapping, at: datetime) -> dict[str, Any]:
+    """``views.dataset_view`` as of T: current version, fields, facets and column lineage then."""
+    graph = _dataset_at(conn, row, at)
     view = datasets_view(conn, [graph.datasets.row_at(row["id"])])[0]
     if not graph.datasets.changed_since(row["id"]):
         return view
@@ -138,9 +147,7 @@ def dataset_view_at(conn: Connection, row: RowMapping, at: datetime) -> dict[str
 
 def dataset_versions_at(conn: Connection, row: RowMapping, at: datetime, limit: int, offset: int) -> dict[str, Any]:
     """The versions the dataset had at T, newest first, each with its facets and its run as of T."""
-    graph = ColumnsAt(conn, at)
-    graph.datasets.load([row["id"]])
-    graph.datasets.read_versions([row["id"]])
+    graph = _dataset_at(conn, row, at)
     ordered = sorted(graph.datasets.versions[row["id"]], key=lambda v: v["uuid"])
     ordered.sort(key=lambda v: v["seen"], reverse=True)
     page = [v["uuid"] for v in ordered[offset:offset + limit]]
@@ -148,4 +155,13 @@ def dataset_versions_at(conn: Connection, row: RowMapping, at: datetime, limit: 
         dataset_versions.c.uuid.in_(page))).mappings()} if page else {}
     versions = dataset_versions_view(conn, graph.datasets.row_at(row["id"]), [found[u] for u in page], at,
                                      lambda rows: runs_view_at(conn, graph.runs, rows))
+    for version in versions:  # a writer straddling T: its version's facets and fields of its events up to T
+        run = graph.runs.recomputed.get((version["createdByRun"] or {}).get("id"))
+        written = run.dataset_facets.get(((row["namespace"], row["name"]), "OUTPUT"), {}) if run else {}
+        version["facets"] = dict(sorted((version["facets"] | {n: v for n, (_t, v) in written.items()}).items()))
+        schema = written.get("schema", (None, None))[1]
+        fields = schema_fields(schema) if isinstance(schema, dict) else None
+        if fields is not None:
+            version["fields"] = [{"name": f["name"], "type": f["type"], "tags": [], "description": f["description"]}
+                                 for f in fields]
     return {"versions": versions, "totalCount": len(ordered)}

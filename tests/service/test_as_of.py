@@ -328,3 +328,25 @@ def test_events_in_any_order_give_the_same_answers_as_of_every_moment(service, o
     customers = answers(service, at(130))[(f"/namespaces/{FILE}/datasets/customers", ())]
     assert [f["name"] for f in customers["fields"]] == ["id", "name", "email"]
     assert [f["name"] for f in story[(f"/namespaces/{FILE}/datasets/customers", ())]["fields"]] == ["id", "name"]
+
+
+def test_a_dataset_dropped_since_is_there_as_of_before_the_drop_only(service):
+    drop = {"_producer": PRODUCER, "_schemaURL": "x", "lifecycleStateChange": "DROP"}
+    cleanup = str(uuid.uuid4())
+    post(service, changing_inputs() + [
+        run_event("START", 200, cleanup, job="cleanup", outputs=[dataset("enriched_orders", lifecycleStateChange=drop)]),
+        run_event("COMPLETE", 210, cleanup, job="cleanup",
+                  outputs=[dataset("enriched_orders", lifecycleStateChange=drop)])])
+    path = f"/namespaces/{FILE}/datasets/enriched_orders"
+    assert service.get(f"{API}{path}").status_code == 404
+    assert get(service, path, asOf=at(150))["lastLifecycleState"] is None
+    assert get(service, path, asOf=at(205))["currentVersion"] == get(service, path, asOf=at(150))["currentVersion"]
+    gone = service.get(f"{API}{path}", params={"asOf": at(250)})
+    assert gone.status_code == 404
+    assert gone.json()["message"] == (f"Dataset 'enriched_orders' not found in namespace 'file' as of {at(250)}: "
+                                      "its current version then dropped it.")
+    job = f"job:{NS}:orders"
+    assert f"dataset:{FILE}:enriched_orders" in {n["id"] for n in get(service, "/lineage", nodeId=job, asOf=at(150))[
+        "graph"]}
+    later = get(service, "/lineage", nodeId=job, asOf=at(250))
+    assert {n["id"] for n in later["graph"]} == {job, f"dataset:{FILE}:raw_orders", f"dataset:{FILE}:products"}
