@@ -347,3 +347,14 @@ def test_a_dataset_event_makes_the_current_version_from_its_time(two_writes):
                              edge("id", "orders", "id", [IDENTITY]), edge("id", "orders", "status", [FILTERED])]})]
     # the job still writes it: its writer and inputs are unchanged
     assert body["writers"]["unchanged"] == [{"namespace": "tests", "name": JOB}]
+
+
+def test_a_dataset_named_diff_is_still_read_with_its_slashes_encoded(service):
+    run_id = str(uuid.uuid4())
+    out = {**table("x", {"id": "int"}), "name": "/data/diff"}
+    post(service, [run_event("START", 0, run_id, job=JOB), run_event("COMPLETE", 5, run_id, job=JOB, outputs=[out])])
+    response = service.get(f"{API}/namespaces/warehouse/datasets/%2Fdata%2Fdiff")
+    assert response.status_code == 200 and response.json()["name"] == "/data/diff"
+    # raw slashes: the diff of "/data"
+    assert service.get(f"{API}/namespaces/warehouse/datasets//data/diff", params={"from": at(0)}).json() == {
+        "code": 404, "message": "Dataset '/data' not found in namespace 'warehouse'."}
