@@ -83,11 +83,15 @@ def asof_in_url(page) -> datetime | None:
     return datetime.fromisoformat(query["asOf"][0].replace("Z", "+00:00")) if "asOf" in query else None
 
 
-def stop_of(service, run: list[dict], event_type: str = "COMPLETE") -> int:
-    """The as-of control's stop (slider value) of one run event: its place among the graph's moments."""
+def move_as_of_to(page, service, run: list[dict], event_type: str = "COMPLETE") -> None:
+    """Moves the as-of slider to one run event: its place among the graph's moments (the slider's stops, once it
+    has them all: its last stop is now)."""
     moments = service.get("audit/moments", nodeId=JOB_NODE, depth=1)["moments"]
     run_id = run[0]["run"]["runId"]
-    return next(i for i, m in enumerate(moments) if m["runId"] == run_id and m["eventType"] == event_type)
+    stop = next(i for i, m in enumerate(moments) if m["runId"] == run_id and m["eventType"] == event_type)
+    slider = page.get_by_role("slider", name="As of")
+    expect(slider).to_have_attribute("max", str(len(moments)))
+    slider.fill(str(stop))
 
 
 OLD_EDGE = (node(CUSTOMERS), JOB_NODE)
@@ -104,7 +108,7 @@ def test_as_of_control_moves_the_graph_to_the_first_run_and_back_to_now(page, se
 
     asked = []
     page.on("request", lambda request: asked.append(request.url))
-    page.get_by_role("slider", name="As of").fill(str(stop_of(service, runs[0])))
+    move_as_of_to(page, service, runs[0])
     expect(page.get_by_test_id("time-banner")).to_contain_text(BANNER)
     expect(page.get_by_test_id("asof-stop")).to_contain_text(
         f"2026-12-01 10:00:42 UTC · COMPLETE · write_report · run {runs[0][0]['run']['runId'][:8]}")
@@ -157,7 +161,7 @@ def test_a_past_view_survives_a_reload_and_a_moment_typed_in(page, service, runs
 def test_changes_since_the_first_run_colour_what_was_added_removed_and_changed(page, service, runs, screenshot):
     page.goto(graph_url(JOB_NODE, depth=1))
     wait_for_graph(page)
-    page.get_by_role("slider", name="As of").fill(str(stop_of(service, runs[0])))
+    move_as_of_to(page, service, runs[0])
     expect(page.get_by_test_id("time-banner")).to_contain_text(BANNER)
     page.get_by_label("Show changes since this moment").check()
     expect(page.get_by_test_id("time-banner")).to_contain_text("Changes since 2026-12-01 10:00:42 UTC")
