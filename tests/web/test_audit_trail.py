@@ -133,9 +133,10 @@ def test_as_of_control_moves_the_graph_to_the_first_run_and_back_to_now(page, se
     assert asof_in_url(page) is None
     assert eventually(lambda: NEW_EDGE in edges(page) and OLD_EDGE not in edges(page), True)
     expect(page.get_by_test_id("asof-stop")).to_have_text("now: the current state")
+    screenshot(page, "audit-back-to-now")
 
 
-def test_a_past_view_survives_a_reload_and_a_moment_typed_in(page, service, runs):
+def test_a_past_view_survives_a_reload_and_a_moment_typed_in(page, service, runs, screenshot):
     at = end_of(runs[0]).isoformat()
     page.goto(graph_url(JOB_NODE, depth=1) + "&asOf=" + urllib.parse.quote(at, safe=""))
     wait_for_graph(page)
@@ -153,6 +154,7 @@ def test_a_past_view_survives_a_reload_and_a_moment_typed_in(page, service, runs
     expect(page.get_by_test_id("asof-stop")).to_contain_text("between run events")
     assert asof_in_url(page) == datetime(2026, 12, 1, 18, 30, tzinfo=timezone.utc)
     assert eventually(lambda: OLD_EDGE in edges(page) and NEW_EDGE not in edges(page), True)
+    screenshot(page, "audit-as-of-typed-moment")
     # the step buttons go to the run events around it
     page.get_by_role("button", name="Later moment").click()
     expect(page.get_by_test_id("asof-stop")).to_contain_text("2026-12-02 10:00:00 UTC · START")
