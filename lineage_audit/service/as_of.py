@@ -166,6 +166,7 @@ class RunsAt:
         self.latest: dict[int, dict[str, Any] | None] = {}  # job id -> its latest run as of T (a row as of T)
         self.edges: dict[int, IO] = {}
         self._declared: dict[int, tuple[datetime, dict[str, Any]]] | None = None
+        self._jobevents: dict[int, tuple[datetime, dict[str, Any]] | None] = {}
 
     def rows_at(self, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """``runs`` rows (created at or before T) as of T, recomputing the ones that straddle T."""
@@ -244,19 +245,39 @@ class RunsAt:
 
     def _older_jobevent(self, job_id: int) -> tuple[datetime, dict[str, Any]] | None:
         """The newest JobEvent of a job up to T, read from the events (a job's JobEvents are few)."""
-        name = self.conn.execute(select(jobs.c.namespace, jobs.c.name, jobs.c.simple_name)
-                                 .where(jobs.c.id == job_id)).one()
-        row = self.conn.execute(
-            select(lineage_events.c.event_time, lineage_events.c.payload)
-            .where(lineage_events.c.event_kind == "JobEvent", lineage_events.c.job_namespace == name.namespace,
-                   lineage_events.c.job_name.in_({name.name, name.simple_name}),
-                   lineage_events.c.event_time <= self.at)
-            .order_by(lineage_events.c.event_time.desc(), lineage_events.c.id.desc()).limit(1)).first()
-        if row is None:
+        found = self._jobevent(job_id)
+        if found is None:
             return None
-        event = json.loads(row.payload)
+        t, event = found
         declared: dict[str, Any] = {
             side: sorted([d.get("namespace"), d.get("name")] for d in event.get(side) or () if isinstance(d, dict))
             for side in ("inputs", "outputs")}
         declared["location"] = store_text(facets_of(event.get("job")).get("sourceCodeLocation", {}).get("url"))
-        return aware(row.event_time), declared
+        return t, declared
+
+    def _jobevent(self, job_id: int, exactly: datetime | None = None) -> tuple[datetime, dict[str, Any]] | None:
+        """A job's newest JobEvent up to T (or the one of time ``exactly``, found through the time index)."""
+        if job_id in self._jobevents:
+            return self._jobevents[job_id]
+        name = self.conn.execute(select(jobs.c.namespace, jobs.c.name, jobs.c.simple_name)
+                                 .where(jobs.c.id == job_id)).one()
+        when = lineage_events.c.event_time == exactly if exactly else lineage_events.c.event_time <= self.at
+        row = self.conn.execute(
+            select(lineage_events.c.event_time, lineage_events.c.payload)
+            .where(when, lineage_events.c.event_kind == "JobEvent", lineage_events.c.job_namespace == name.namespace,
+                   lineage_events.c.job_name.in_({name.name, name.simple_name}))
+            .order_by(lineage_events.c.event_time.desc(), lineage_events.c.id.desc()).limit(1)).first()
+        self._jobevents[job_id] = (aware(row.event_time), json.loads(row.payload)) if row else None
+        return self._jobevents[job_id]
+
+    def jobevent_datasets(self) -> list[tuple[datetime, Key, str, dict[str, Any]]]:
+        """``(time, dataset, INPUT or OUTPUT, its facets)`` of each job's newest JobEvent up to T."""
+        found = []
+        for job_id, (t, _io) in sorted(self.declared().items()):
+            event = self._jobevent(job_id, t)
+            for direction, side in (("INPUT", "inputs"), ("OUTPUT", "outputs")):
+                for dataset in (event[1].get(side) or ()) if event else ():
+                    if isinstance(dataset, dict):
+                        found.append((t, (dataset.get("namespace"), dataset.get("name")), direction,
+                                      facets_of(dataset)))
+        return found

@@ -180,7 +180,16 @@ class DatasetsAt:
             self._stored_candidates(wanted)
             self._version_candidates(wanted)
             self._read_candidates(wanted)
+            self._jobevent_candidates(wanted)
         return {i: self._candidates[i] for i in dataset_ids}
+
+    def _jobevent_candidates(self, dataset_ids: list[int]) -> None:
+        """The facets the newest JobEvents up to T gave the datasets (a JobEvent's output is a writer's)."""
+        by_name = {(self.rows[i]["namespace"], self.rows[i]["name"]): i for i in dataset_ids}
+        for t, key, direction, values in self.runs_at.jobevent_datasets():
+            if key in by_name:
+                for name, value in values.items():
+                    self._add(by_name[key], name, t, direction == "OUTPUT", value)
 
     def _add(self, dataset_id: int, name: str, t: Any, writer: bool, value: Any) -> None:
         t = aware(t)
@@ -214,18 +223,30 @@ class DatasetsAt:
 
     def _read_candidates(self, dataset_ids: list[int]) -> None:
         """The dataset facets the runs that read it (started by T) saw."""
-        keys = {}
+        keys, straddling = {}, {}
         for chunk in chunks(dataset_ids):
-            for run_id, dataset_id in self.conn.execute(
-                    select(run_io.c.run_uuid, run_io.c.dataset_id).join(runs, runs.c.uuid == run_io.c.run_uuid)
+            for run_id, dataset_id, updated in self.conn.execute(
+                    select(run_io.c.run_uuid, run_io.c.dataset_id, runs.c.updated_at)
+                    .join(runs, runs.c.uuid == run_io.c.run_uuid)
                     .where(among(self.conn, run_io.c.dataset_id, chunk), run_io.c.direction == "INPUT",
                            runs.c.created_at <= self.at)):
                 keys[f"{run_id}:{dataset_id}"] = dataset_id
+                if aware(updated) > self.at:
+                    straddling[run_id] = dataset_id
         for chunk in chunks(keys):
             for key, name, t, value in self.conn.execute(
                     select(facets.c.owner_key, facets.c.name, facets.c.event_time, facets.c.value)
                     .where(facets.c.owner_kind == "read", among(self.conn, facets.c.owner_key, chunk))):
                 self._add(keys[key], name, t, False, value)
+        missing = set(straddling) - set(self.runs_at.recomputed)
+        if missing:
+            self.runs_at.recomputed.update(recompute_runs(self.conn, self.at, missing))
+        for run_id, dataset_id in straddling.items():  # a reader straddling T: the facets its events up to T gave
+            row = self.rows[dataset_id]
+            run = self.runs_at.recomputed.get(run_id)
+            for name, (t, value) in (run.dataset_facets.get(((row["namespace"], row["name"]), "INPUT"), {})
+                                     if run else {}).items():
+                self._add(dataset_id, name, t, False, value)
 
 
 def _current(versions: list[dict[str, Any]]) -> dict[str, Any] | None:

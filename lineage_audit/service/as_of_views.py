@@ -7,6 +7,7 @@ that did not is a 404. Tags are not events: they are today's.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from lineage_audit.service.as_of import RunsAt, aware, recompute_runs
 from lineage_audit.service.as_of_columns import ColumnsAt
-from lineage_audit.service.db import dataset_tags, dataset_versions, datasets, facets, jobs, runs
+from lineage_audit.service.db import dataset_tags, dataset_versions, datasets, facets, jobs, run_io, runs
 from lineage_audit.service.derived_values import schema_fields, version_uuid
 from lineage_audit.service.lookups import namespace_row
 from lineage_audit.service.views import (
@@ -153,15 +154,52 @@ def dataset_versions_at(conn: Connection, row: RowMapping, at: datetime, limit: 
     page = [v["uuid"] for v in ordered[offset:offset + limit]]
     found = {r["uuid"]: r for r in conn.execute(select(dataset_versions).where(
         dataset_versions.c.uuid.in_(page))).mappings()} if page else {}
-    versions = dataset_versions_view(conn, graph.datasets.row_at(row["id"]), [found[u] for u in page], at,
+    versions = dataset_versions_view(conn, graph.datasets.row_at(row["id"]), [found[u] for u in page],
                                      lambda rows: runs_view_at(conn, graph.runs, rows))
-    for version in versions:  # a writer straddling T: its version's facets and fields of its events up to T
+    timed = _version_facets_at(conn, graph, row, page)
+    for version in versions:  # a writer straddling T: its version's fields of its events up to T
+        version["facets"] = timed.get(version["version"], {})
         run = graph.runs.recomputed.get((version["createdByRun"] or {}).get("id"))
         written = run.dataset_facets.get(((row["namespace"], row["name"]), "OUTPUT"), {}) if run else {}
-        version["facets"] = dict(sorted((version["facets"] | {n: v for n, (_t, v) in written.items()}).items()))
         schema = written.get("schema", (None, None))[1]
         fields = schema_fields(schema) if isinstance(schema, dict) else None
         if fields is not None:
             version["fields"] = [{"name": f["name"], "type": f["type"], "tags": [], "description": f["description"]}
                                  for f in fields]
     return {"versions": versions, "totalCount": len(ordered)}
+
+
+def _version_facets_at(conn: Connection, graph: ColumnsAt, row: RowMapping, versions: list[str]
+                       ) -> dict[str, dict[str, Any]]:
+    """``views._version_facets`` as of T: the writer's facets and those of the runs that read each version, carried
+    by events up to T (a run straddling T: its events up to T), merged in event time order."""
+    at, key = graph.at, (row["namespace"], row["name"])
+    timed: dict[str, list[tuple[datetime, str, Any]]] = {v: [] for v in versions}
+    for version, name, t, value in conn.execute(select(facets.c.owner_key, facets.c.name, facets.c.event_time,
+                                                       facets.c.value).where(facets.c.owner_kind == "dataset_version",
+                                                                             facets.c.owner_key.in_(versions))):
+        timed[version].append((aware(t), name, value))
+    readers = conn.execute(select(run_io.c.run_uuid, run_io.c.dataset_version_uuid, runs.c.updated_at)
+                           .join(runs, runs.c.uuid == run_io.c.run_uuid)
+                           .where(run_io.c.dataset_id == row["id"], run_io.c.direction == "INPUT",
+                                  run_io.c.dataset_version_uuid.in_(versions), runs.c.created_at <= at)).all()
+    read_by = {f"{run}:{row['id']}": version for run, version, _u in readers}
+    for owner, name, t, value in conn.execute(select(facets.c.owner_key, facets.c.name, facets.c.event_time,
+                                                     facets.c.value).where(facets.c.owner_kind == "read",
+                                                                           facets.c.owner_key.in_(read_by))):
+        timed[read_by[owner]].append((aware(t), name, value))
+    straddling = [(run, version, "INPUT") for run, version, updated in readers if aware(updated) > at]
+    straddling += [(v["run"], v["uuid"], "OUTPUT") for v in graph.datasets.versions[row["id"]]
+                   if v["uuid"] in timed and v["run"] in graph.runs.recomputed]
+    graph.runs.rows_at(conn.execute(select(runs).where(runs.c.uuid.in_({r for r, _v, _d in straddling}))).mappings())
+    for run_id, version, direction in straddling:
+        run = graph.runs.recomputed.get(run_id)
+        timed[version] += [(t, name, value) for name, (t, value) in
+                           (run.dataset_facets.get((key, direction), {}) if run else {}).items()]
+    found = {}
+    for version, entries in timed.items():
+        merged = {name: value for t, name, value in sorted(
+            (e for e in entries if e[0] <= at), key=lambda e: (e[0], e[1]))}
+        found[version] = {name: json.loads(value) if isinstance(value, str) else value
+                          for name, value in sorted(merged.items())}
+    return found

@@ -311,10 +311,10 @@ def dataset_view(conn: Connection, row: RowMapping) -> dict[str, Any]:
     return datasets_view(conn, [row])[0]
 
 
-def dataset_versions_view(conn: Connection, dataset: RowMapping, rows: Sequence[RowMapping], at: datetime | None = None,
+def dataset_versions_view(conn: Connection, dataset: RowMapping, rows: Sequence[RowMapping],
                           run_views: Any = None) -> list[dict[str, Any]]:
-    """Marquez ``DatasetVersion`` objects: one per run that wrote the dataset, with that run; with ``at``, their
-    facets as of then and their runs as ``run_views(rows)`` gives them.
+    """Marquez ``DatasetVersion`` objects: one per run that wrote the dataset, with that run (as ``run_views(rows)``
+    gives runs, if given: as of a moment).
 
     As in Marquez, a version's ``tags`` are the dataset's tags now (marquez-web's dataset drawer shows and
     edits the newest version's), while its fields keep the tags they had when it was written: none."""
@@ -322,7 +322,7 @@ def dataset_versions_view(conn: Connection, dataset: RowMapping, rows: Sequence[
                                                                     dataset_tags.c.field == "")).scalars())
     created_by = {r["id"]: r for r in (run_views or partial(runs_view, conn))(list(conn.execute(select(runs).where(
         runs.c.uuid.in_([v["run_uuid"] for v in rows if v["run_uuid"]]))).mappings()))}
-    version_facets = _version_facets(conn, dataset["id"], [v["uuid"] for v in rows], at)
+    version_facets = _version_facets(conn, dataset["id"], [v["uuid"] for v in rows])
     return [{
         "id": {"namespace": dataset["namespace"], "name": dataset["name"], "version": v["uuid"]},
         "type": dataset["type"],
@@ -342,18 +342,15 @@ def dataset_versions_view(conn: Connection, dataset: RowMapping, rows: Sequence[
     } for v in rows]
 
 
-def _version_facets(conn: Connection, dataset_id: int, versions: Sequence[str],
-                    at: datetime | None = None) -> dict[str, dict[str, Any]]:
+def _version_facets(conn: Connection, dataset_id: int, versions: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Facets of dataset versions: the writer's, with those of the runs that read each version merged in
-    event time order (a later reader's facet of the same name wins), as Marquez merges them; with ``at``, those
-    carried by events up to then."""
+    event time order (a later reader's facet of the same name wins), as Marquez merges them."""
     timed: dict[str, list[tuple[Any, str, Any]]] = defaultdict(list)
-    until = [facets.c.event_time <= at] if at is not None else []
     for start in range(0, len(versions), 500):
         chunk = list(versions[start:start + 500])
         for key, name, t, value in conn.execute(select(facets.c.owner_key, facets.c.name, facets.c.event_time,
                                                        facets.c.value).where(facets.c.owner_kind == "dataset_version",
-                                                                             facets.c.owner_key.in_(chunk), *until)):
+                                                                             facets.c.owner_key.in_(chunk))):
             timed[key].append((_aware(t), name, value))
         readers = conn.execute(select(run_io.c.run_uuid, run_io.c.dataset_version_uuid).where(
             run_io.c.dataset_id == dataset_id, run_io.c.direction == "INPUT",
@@ -363,8 +360,7 @@ def _version_facets(conn: Connection, dataset_id: int, versions: Sequence[str],
             keys = list(read_by)[reader_start:reader_start + 500]
             for key, name, t, value in conn.execute(select(facets.c.owner_key, facets.c.name, facets.c.event_time,
                                                            facets.c.value).where(facets.c.owner_kind == "read",
-                                                                                 facets.c.owner_key.in_(keys),
-                                                                                 *until)):
+                                                                                 facets.c.owner_key.in_(keys))):
                 timed[read_by[key]].append((_aware(t), name, value))
     found: dict[str, dict[str, Any]] = {}
     for version, entries in timed.items():
