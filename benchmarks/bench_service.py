@@ -11,6 +11,9 @@ throwaway server from the installed binaries, skipped with a printed line if the
     output of the domain, so that a domain is one connected graph. It is loaded straight through the
     Ingester (in this process, before the server starts; one COMPLETE event per write job, shaped
     like the capture's, with schemas and column lineage).
+(a') The ledger's cost (SQLite): the same events ingested in process into two copies of the loaded
+    store, one appending them to the tamper-evident ledger and one not, interleaved in turns of 25
+    events; single events, and 5 times as many in batches of 100. Target: at most 10 % slower with it.
 (b) Ingest over HTTP, with events templated on what the capture emits (application START and
     COMPLETE; per write, START and COMPLETE with schemas, column lineage, output statistics; ~5 to
     20 kB each), fresh run ids, times and dataset names: single events at concurrency 1 and 8, and
@@ -422,6 +425,9 @@ def bench_backend(backend: str, database_url: str, workdir: Path, args) -> list[
     rows.append(Row(backend, f"graph load: {events} events via the Ingester", f"{seconds:.1f} s",
                     note=f"{events / seconds:.0f} events/s in-process, batches of 200"))
 
+    if on_sqlite:
+        rows += ledger_rows(workdir / "bench.db", args.ledger_events)
+
     service = Service(database_url, workdir / f"service-{backend}.log")
     try:
         print(f"[{backend}] ingest over HTTP ...", flush=True)
@@ -446,6 +452,34 @@ def bench_backend(backend: str, database_url: str, workdir: Path, args) -> list[
         rows += as_of_latencies(backend, service, writes, factory.clock, args.queries)
     finally:
         service.stop()
+    return rows
+
+
+def ledger_rows(store: Path, count: int) -> list[Row]:
+    """The ledger's share of ingest, single events and batches of 100, on copies of the loaded store."""
+    from ledger_cost import ledger_cost  # beside this script
+
+    print(f"[sqlite] ledger cost: {count} events into two copies of the store, with and without it ...", flush=True)
+    rows = []
+    for label, per_transaction, seed, apps in (("single events", 1, 3, count // 10),
+                                               ("batches of 100", 100, 4, count // 2)):
+        events = Factory(seed=seed).pipeline(f"ledger{per_transaction}", max(1, apps))
+        with_ledger, without = ledger_cost(store, events, per_transaction)
+        cost = with_ledger / without - 1
+        rows.append(Row("sqlite", f"ledger's ingest cost, {label}", f"{cost * 100:+.1f} %", "<= +10 %",
+                        cost <= 0.10, f"{len(events) / with_ledger:.0f} events/s with it, "
+                                      f"{len(events) / without:.0f} without (in-process, same events)"))
+    from lineage_audit.service import ledger
+    from lineage_audit.service.db import make_engine
+
+    engine = make_engine(f"sqlite:///{store}")
+    started = time.perf_counter()
+    verified = ledger.verify(engine)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    assert verified.ok, verified.finding
+    rows.append(Row("sqlite", f"lineage-audit verify, {verified.length} entries", f"{seconds:.2f} s",
+                    note=f"{verified.length / seconds:.0f} entries/s"))
     return rows
 
 
@@ -571,6 +605,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="applications (10 events each) posted one event at a time by 1 client; twice as many "
                              "by 8 clients (default 60)")
     parser.add_argument("--batch-apps", type=int, default=600, help="applications posted in batches (default 600)")
+    parser.add_argument("--ledger-events", type=int, default=2000,
+                        help="events ingested with and without the ledger to measure its cost (default 2000)")
     parser.add_argument("--profile-ingest", action="store_true", help="also profile in-process ingest")
     parser.add_argument("--serve", nargs=2, metavar=("DATABASE_URL", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

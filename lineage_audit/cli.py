@@ -11,6 +11,7 @@
     lineage-audit stop                               stop the background lineage service
     lineage-audit diff RUN_A RUN_B | --job NAME | --dataset NAME --since MOMENT [--until MOMENT] [--json]
                                                      what changed between two runs of a job, or in a dataset
+    lineage-audit verify [--expect LENGTH:HASH]      recompute the event ledger's hash chain (exit 1: tampered)
     lineage-audit cluster [JOB ...] [--scale S]      a Spark standalone cluster on this machine: in the
                                                      foreground until Ctrl-C, or just for the named jobs
 """
@@ -75,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="send the lineage events spooled while the server was unreachable")
     replay.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
                         help="a spark.openlineage.* property (repeatable); default: conf/openlineage.yml")
+
+    verify = sub.add_parser("verify", help="recompute the tamper-evident event ledger; exit 1 naming the first entry "
+                                           "that was changed, removed, reordered or inserted")
+    verify.add_argument("--database-url", help="the store to check (default: the service's, as `serve` finds it)")
+    verify.add_argument("--expect", metavar="LENGTH:HASH",
+                        help="a head noted earlier from GET /api/v1/audit/ledger: also prove that the ledger's "
+                             "first LENGTH entries still end in HASH")
 
     serve = sub.add_parser("serve", help="run the lineage service (Marquez-compatible API) on one port")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine only)")
@@ -164,6 +172,20 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from lineage_audit.config import ConfigError
+    from lineage_audit.service.ledger_cli import parse_expected, run_verify
+    from lineage_audit.service.settings import load_settings
+
+    try:
+        expected = parse_expected(args.expect) if args.expect else None
+        settings = load_settings({"database_url": args.database_url} if args.database_url else {})
+    except (ValueError, ConfigError) as exc:
+        print(f"lineage-audit verify: {exc}", file=sys.stderr)
+        return 2
+    return run_verify(settings.resolved_database_url, expected)
+
+
 def _interrupt(signum: int, frame: object) -> None:
     """SIGTERM (kill, a closed terminal) unwinds like Ctrl-C: the cluster's daemons are stopped either way."""
     raise KeyboardInterrupt
@@ -213,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     data_dir = args.data_dir or default_data_dir()
     if args.command == "serve":
         return _serve(args)
+    if args.command == "verify":
+        return _verify(args)
     if args.command == "stop":
         from lineage_audit.service.server import stop_background
 

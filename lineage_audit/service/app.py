@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 # Resource modules, in the order their routes are matched.
 # audit_diff before datasets: its ``datasets/{dataset}/diff`` would otherwise be read as a dataset's name.
 ROUTE_MODULES = ("lineage_ingest", "namespaces", "sources", "jobs", "runs", "audit_diff", "datasets", "tags",
-                 "graph", "namespace_graph", "search", "search_beta", "events", "stats",
+                 "graph", "namespace_graph", "search", "search_beta", "events", "stats", "ledger",
                  "moments")
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, String, func, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from lineage_audit.service.db import dataset_symlinks, datasets, facets, jobs, lineage_events, run_io, runs
@@ -29,6 +29,8 @@ from lineage_audit.service.events import RUN_STATE, STATE_RANK, TERMINAL, Key, p
 from lineage_audit.service.node_ids import among, chunks
 
 IO = dict[str, set[int]]  # {"INPUT": dataset ids, "OUTPUT": dataset ids}
+# a run's columns, timestamps as the driver gives them (SQLite: text), not parsed: a graph reads hundreds of runs
+RUN_COLUMNS = tuple(type_coerce(c, String).label(c.name) if isinstance(c.type, DateTime) else c for c in runs.c)
 
 
 class MomentError(ValueError):
@@ -139,10 +141,16 @@ def recompute_runs(conn: Connection, at: datetime, run_ids: Iterable[str]) -> di
     return found
 
 
+def _straddles(row: Mapping[str, Any], at: datetime) -> bool:
+    """Whether a run (created at or before ``at``) has events after ``at``: a ``straddles`` column says it when
+    the row was read with ``RUN_COLUMNS``."""
+    return bool(row["straddles"]) if "straddles" in row else aware(row["updated_at"]) > at
+
+
 def run_row_at(row: Mapping[str, Any], at: datetime, recomputed: Mapping[str, RunAt]) -> dict[str, Any]:
     """A ``runs`` row as of ``at``: itself when all its events are at or before ``at``, else recomputed."""
     values = dict(row)
-    if aware(row["updated_at"]) <= at:
+    if not _straddles(row, at):
         return values
     run = recomputed.get(row["uuid"]) or RunAt(updated=aware(row["created_at"]))
     if run.decided is None:  # a parent run known only from its children's events up to T: NEW, not started
@@ -171,7 +179,7 @@ class RunsAt:
     def rows_at(self, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """``runs`` rows (created at or before T) as of T, recomputing the ones that straddle T."""
         rows = list(rows)
-        straddling = [r["uuid"] for r in rows if aware(r["updated_at"]) > self.at and r["uuid"] not in self.recomputed]
+        straddling = [r["uuid"] for r in rows if _straddles(r, self.at) and r["uuid"] not in self.recomputed]
         if straddling:
             self.recomputed.update(recompute_runs(self.conn, self.at, straddling))
         return [run_row_at(r, self.at, self.recomputed) for r in rows]
@@ -187,7 +195,8 @@ class RunsAt:
             rows = {}
             for run_chunk in chunks([u for u in by_job.values() if u]):
                 rows |= {r["uuid"]: r for r in self.conn.execute(
-                    select(runs).where(among(self.conn, runs.c.uuid, run_chunk))).mappings()}
+                    select(*RUN_COLUMNS, (runs.c.updated_at > self.at).label("straddles"))
+                    .where(among(self.conn, runs.c.uuid, run_chunk))).mappings()}
             as_of = {r["uuid"]: r for r in self.rows_at(rows.values())}
             for job_id in chunk:
                 self.latest[job_id] = as_of.get(by_job.get(job_id))

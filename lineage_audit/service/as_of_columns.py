@@ -154,7 +154,8 @@ def column_lineage_graph_at(conn: Connection, node_id: str, depth: int, with_dow
         graph.walk(start, depth, edges, upstream=False)
     keys = edge_ends(edges)
     dataset_ids = {dataset_id for dataset_id, _ in keys}
-    graph.shown(dataset_ids)
+    graph.datasets.load(dataset_ids)
+    graph.datasets.read_versions(dataset_ids)
     versions = {i: (graph.datasets.current.get(i) or {}).get("uuid") for i in dataset_ids}
     types = {(i, name): t for i, found in graph.types(dataset_ids).items() for name, t in found.items()}
     return {"graph": field_nodes(conn, keys, edges, versions, types)}

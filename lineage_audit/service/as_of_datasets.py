@@ -20,20 +20,30 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, String, func, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from lineage_audit.service.as_of import RunsAt, aware, recompute_runs
 from lineage_audit.service.db import dataset_versions, datasets, facets, jobs, lineage_events, run_io, runs
 from lineage_audit.service.derived_values import schema_fields, store_name, store_text
 from lineage_audit.service.events import TERMINAL
+from lineage_audit.service.merge_sql import Sql
 from lineage_audit.service.node_ids import among, chunks
 
 Candidate = tuple[datetime, bool, Any]  # (event time, from a writer, value)
+# timestamps as the driver gives them (SQLite: text), not parsed: a graph reads hundreds of rows
+_DATASET_COLUMNS = tuple(type_coerce(c, String).label(c.name) if isinstance(c.type, DateTime) else c
+                         for c in datasets.c if c.name != "is_hidden")
+
+
+def _raw(column: Any) -> Any:
+    return type_coerce(column, String).label(column.name)
+
+
 _VERSION_COLUMNS = (dataset_versions.c.dataset_id, dataset_versions.c.uuid, dataset_versions.c.origin,
-                    dataset_versions.c.event_time, dataset_versions.c.created_at, dataset_versions.c.lifecycle_state,
-                    dataset_versions.c.run_uuid, dataset_versions.c.fields, runs.c.updated_at.label("run_updated"),
-                    runs.c.state, runs.c.ended_at, jobs.c.type)
+                    _raw(dataset_versions.c.event_time), _raw(dataset_versions.c.created_at),
+                    dataset_versions.c.lifecycle_state, dataset_versions.c.run_uuid, runs.c.state,
+                    _raw(runs.c.ended_at), jobs.c.type)
 
 
 class DatasetsAt:
@@ -41,6 +51,7 @@ class DatasetsAt:
 
     def __init__(self, conn: Connection, at: datetime, runs_at: RunsAt):
         self.conn, self.at, self.runs_at = conn, at, runs_at
+        self.sql = Sql(conn.dialect.name)  # times of runs recomputed, as the store holds times
         self.rows: dict[int, Mapping[str, Any]] = {}
         self.versions: dict[int, list[dict[str, Any]]] = {}  # dataset id -> its versions at T, as of T
         self.current: dict[int, dict[str, Any] | None] = {}
@@ -51,14 +62,24 @@ class DatasetsAt:
         """The ``datasets`` rows of those that existed at T."""
         wanted = [i for i in set(dataset_ids) if i not in self.rows]
         for chunk in chunks(wanted):
-            for row in self.conn.execute(select(datasets).where(among(self.conn, datasets.c.id, chunk),
-                                                                datasets.c.created_at <= self.at)).mappings():
+            for row in self.conn.execute(select(*_DATASET_COLUMNS, (datasets.c.updated_at > self.at).label("changed"))
+                                         .where(among(self.conn, datasets.c.id, chunk),
+                                                datasets.c.created_at <= self.at)).mappings():
                 self.rows[row["id"]] = row
         return {i: self.rows[i] for i in dataset_ids if i in self.rows}
 
     def changed_since(self, dataset_id: int) -> bool:
         """Whether events after T named the dataset (else the store's values are those as of T)."""
-        return aware(self.rows[dataset_id]["updated_at"]) > self.at
+        return bool(self.rows[dataset_id]["changed"])
+
+    def droppable(self, dataset_ids: Iterable[int]) -> set[int]:
+        """Those of the datasets that have a version saying DROP (only they can be dropped as of T)."""
+        found: set[int] = set()
+        for chunk in chunks(set(dataset_ids)):
+            found.update(self.conn.execute(select(dataset_versions.c.dataset_id).where(
+                among(self.conn, dataset_versions.c.dataset_id, chunk), dataset_versions.c.lifecycle_state == "DROP",
+                dataset_versions.c.created_at <= self.at).distinct()).scalars())
+        return found
 
     def read_versions(self, dataset_ids: Iterable[int]) -> None:
         """The versions each dataset had at T, with their times and their writers' states as of T."""
@@ -66,11 +87,12 @@ class DatasetsAt:
         rows = []
         for chunk in chunks(wanted):
             rows += self.conn.execute(
-                select(*_VERSION_COLUMNS).select_from(dataset_versions.outerjoin(
+                select(*_VERSION_COLUMNS, (dataset_versions.c.event_time <= self.at).label("seen_by_then"),
+                       (runs.c.updated_at > self.at).label("straddling")).select_from(dataset_versions.outerjoin(
                     runs, runs.c.uuid == dataset_versions.c.run_uuid).outerjoin(jobs, jobs.c.id == runs.c.job_id))
                 .where(among(self.conn, dataset_versions.c.dataset_id, chunk),
                        dataset_versions.c.created_at <= self.at)).mappings().all()
-        straddling = {r["run_uuid"] for r in rows if r["run_uuid"] and aware(r["run_updated"]) > self.at}
+        straddling = {r["run_uuid"] for r in rows if r["run_uuid"] and r["straddling"]}
         missing = straddling - set(self.runs_at.recomputed)
         if missing:
             self.runs_at.recomputed.update(recompute_runs(self.conn, self.at, missing))
@@ -82,13 +104,14 @@ class DatasetsAt:
             self.current[dataset_id] = _current(self.versions[dataset_id])
 
     def _version_at(self, row: Mapping[str, Any], straddling: bool) -> dict[str, Any]:
-        event_time, created = aware(row["event_time"]), aware(row["created_at"])
-        seen = event_time if event_time <= self.at else created  # its newest event up to T, as near as kept
-        state, ended = row["state"], aware(row["ended_at"])
+        """A version's times as of T, as the driver gives timestamps (they compare as the store's do)."""
+        created = row["created_at"]
+        seen = row["event_time"] if row["seen_by_then"] else created  # its newest event up to T, as near as kept
+        state, ended = row["state"], row["ended_at"]
         if straddling:
             run = self.runs_at.recomputed.get(row["run_uuid"])
             state = run.state if run else "NEW"
-            ended = run.decided[1] if run and state in TERMINAL else None
+            ended = self.sql.time(run.decided[1]) if run and state in TERMINAL else None
         current_from = None
         if row["origin"] == "EVENT":
             current_from = seen
@@ -96,10 +119,8 @@ class DatasetsAt:
             current_from = ended
         elif row["origin"] == "RUN" and state == "RUNNING" and row["type"] == "STREAM":
             current_from = created
-        fields = row["fields"]
         return {"uuid": row["uuid"], "origin": row["origin"], "seen": seen, "created": created,
-                "current_from": current_from, "lifecycle": row["lifecycle_state"], "run": row["run_uuid"],
-                "fields": json.loads(fields) if isinstance(fields, str) else fields}
+                "current_from": current_from, "lifecycle": row["lifecycle_state"], "run": row["run_uuid"]}
 
     def row_at(self, dataset_id: int) -> dict[str, Any]:
         """The dataset's row as of T: its current version and times; source and description as its facets say."""
@@ -112,7 +133,7 @@ class DatasetsAt:
         if not self.changed_since(dataset_id):
             return row
         found = self.facets(dataset_id)
-        times = [aware(row["created_at"])] + [v["seen"] for v in self.versions.get(dataset_id, ())]
+        times = [aware(row["created_at"])] + [aware(v["seen"]) for v in self.versions.get(dataset_id, ())]
         times += [c[0] for candidates in self._candidates[dataset_id].values() for c in candidates]
         times += [t for t in [self.touched([dataset_id])[dataset_id]] if t is not None]
         row["updated_at"] = max(times)

@@ -36,8 +36,9 @@ class GraphAt:
     def shown(self, dataset_ids: Iterable[int]) -> set[int]:
         """Those of the datasets that existed at T and that their current version then did not drop."""
         rows = self.datasets.load(dataset_ids)
-        self.datasets.read_versions(rows)
-        return {i for i in rows if not self.datasets.dropped(i)}
+        droppable = self.datasets.droppable(rows)
+        self.datasets.read_versions(droppable)
+        return {i for i in rows if i not in droppable or not self.datasets.dropped(i)}
 
     def jobs_of(self, dataset_ids: set[int]) -> dict[int, IO]:
         """The jobs whose edges as of T hold one of the datasets, with those edges."""

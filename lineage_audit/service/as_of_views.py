@@ -124,7 +124,8 @@ def _dataset_at(conn: Connection, row: RowMapping, at: datetime) -> ColumnsAt:
 def dataset_view_at(conn: Connection, row: RowMapping, at: datetime) -> dict[str, Any]:
     """``views.dataset_view`` as of T: current version, fields, facets and column lineage then."""
     graph = _dataset_at(conn, row, at)
-    view = datasets_view(conn, [graph.datasets.row_at(row["id"])])[0]
+    as_of = graph.datasets.row_at(row["id"])
+    view = datasets_view(conn, [as_of | {c: aware(as_of[c]) for c in ("created_at", "updated_at", "last_modified_at")}])[0]
     if not graph.datasets.changed_since(row["id"]):
         return view
     tags: dict[str, list[str]] = {}

@@ -52,6 +52,17 @@ lineage_events = Table(
     Index("ix_lineage_events_run", "run_uuid"),
 )
 
+# The tamper-evident ledger: every stored event, in arrival order, chained by hash (see ledger.py). The times are
+# kept as the exact text that was hashed, so that both backends give back the bytes the hash covers.
+event_ledger = Table(
+    "event_ledger", metadata,
+    Column("position", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("event_hash", String(64), nullable=False),  # lineage_events.event_hash of the event it seals
+    Column("appended_at", String(32), nullable=False),
+    Column("previous_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+)  # no index but the position: appends stay cheap, and only `verify` (rare, whole-ledger) joins on the hash
+
 namespaces = Table(
     "namespaces", metadata,
     Column("name", NAME, primary_key=True),

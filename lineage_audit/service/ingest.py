@@ -1,7 +1,8 @@
 """OpenLineage ingest: parse and check events, store each raw event and the model derived from it.
 
-One call of :meth:`Ingester.ingest` is one transaction: every event of a batch and everything
-derived from it are committed together, or nothing is. An event already stored (same canonical
+One call of :meth:`Ingester.ingest` is one transaction: every event of a batch, its entry in the
+tamper-evident ledger (:mod:`~lineage_audit.service.ledger`) and everything derived from it are
+committed together, or nothing is. An event already stored (same canonical
 JSON) is skipped, so a client that retries never duplicates anything.
 
 Derivation does not depend on arrival order: every derived value is a merge that ends the same
@@ -37,6 +38,7 @@ from typing import Any, Iterable
 
 from sqlalchemy.engine import Engine
 
+from lineage_audit.service import ledger
 from lineage_audit.service.derive import Derivation
 from lineage_audit.service.events import Checked
 from lineage_audit.service.merge_sql import Sql, insert_values
@@ -68,17 +70,19 @@ class Ingester:
             with dbapi.pipeline() if self._sql.postgres else contextlib.nullcontext():
                 cursor = dbapi.cursor()
                 try:
-                    new = self._store_raw(cursor, unique)
+                    received = datetime.now(timezone.utc)
+                    new = self._store_raw(cursor, unique, received)
+                    ledger.append(self._sql, cursor, new, received)
                     if new:
                         Derivation(self._sql, cursor, new).run()
                 finally:
                     cursor.close()
         return IngestResult(len(new), len(items) - len(new))
 
-    def _store_raw(self, cursor: Any, items: list[Checked]) -> list[Checked]:
-        """Insert the raw events; returns those that were not stored yet."""
+    def _store_raw(self, cursor: Any, items: list[Checked], received: datetime) -> list[Checked]:
+        """Insert the raw events; returns those that were not stored yet, in arrival order."""
         sql = self._sql
-        now = sql.time(datetime.now(timezone.utc))
+        now = sql.time(received)
         rows = [{"event_hash": i.digest, "event_kind": i.kind, "event_type": i.event_type,
                  "event_time": sql.time(i.event_time), "run_uuid": i.run_id,
                  "job_namespace": i.job[0] if i.job else None, "job_name": i.job[1] if i.job else None,
