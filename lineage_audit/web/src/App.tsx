@@ -59,7 +59,10 @@ function Page({ route }: { route: Route }) {
     case "pipeline":
       return <PipelinePage key={route.parts[0] ?? ""} route={route} />;
     case "job":
-      return <JobDetail key={route.parts.join("/")} namespace={route.parts[0] ?? ""} name={route.parts[1] ?? ""} />;
+      return (
+        <JobDetail key={route.parts.join("/")} namespace={route.parts[0] ?? ""} name={route.parts[1] ?? ""}
+          compare={route.query.get("compare")} />
+      );
     case "dataset":
       return (
         <DatasetDetail key={route.parts.join("/")} namespace={route.parts[0] ?? ""} name={route.parts[1] ?? ""} />

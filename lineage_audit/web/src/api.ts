@@ -69,6 +69,11 @@ function errorMessage(status: number, body: string): string {
 
 const enc = encodeURIComponent;
 
+/** `&asOf=<moment>` when a past moment is asked for, else nothing: the current state. */
+function asOfParam(asOf?: string | null): string {
+  return asOf ? `&asOf=${enc(asOf)}` : "";
+}
+
 /** Paths of the API routes the UI reads, relative to /api/v1. */
 /** ``text`` as a LIKE pattern matching itself: ``%``, ``_`` and the escape character escaped. */
 export function likeLiteral(text: string): string {
@@ -80,14 +85,16 @@ export const paths = {
   jobsIn: (ns: string, limit = 1000, offset = 0) => `/namespaces/${enc(ns)}/jobs?limit=${limit}&offset=${offset}`,
   datasetsIn: (ns: string, limit = 1000, offset = 0) =>
     `/namespaces/${enc(ns)}/datasets?limit=${limit}&offset=${offset}`,
-  job: (ns: string, name: string) => `/namespaces/${enc(ns)}/jobs/${enc(name)}`,
+  job: (ns: string, name: string, asOf?: string | null) =>
+    `/namespaces/${enc(ns)}/jobs/${enc(name)}${asOf ? `?asOf=${enc(asOf)}` : ""}`,
   jobRuns: (ns: string, name: string, limit = 50) => `/namespaces/${enc(ns)}/jobs/${enc(name)}/runs?limit=${limit}`,
   dataset: (ns: string, name: string) => `/namespaces/${enc(ns)}/datasets/${enc(name)}`,
   datasetVersions: (ns: string, name: string, limit = 50) =>
     `/namespaces/${enc(ns)}/datasets/${enc(name)}/versions?limit=${limit}`,
-  lineage: (nodeId: string, depth: number) => `/lineage?nodeId=${enc(nodeId)}&depth=${depth}`,
-  columnLineage: (nodeId: string, depth: number, withDownstream: boolean) =>
-    `/column-lineage?nodeId=${enc(nodeId)}&depth=${depth}&withDownstream=${withDownstream}`,
+  lineage: (nodeId: string, depth: number, asOf?: string | null) =>
+    `/lineage?nodeId=${enc(nodeId)}&depth=${depth}${asOfParam(asOf)}`,
+  columnLineage: (nodeId: string, depth: number, withDownstream: boolean, asOf?: string | null) =>
+    `/column-lineage?nodeId=${enc(nodeId)}&depth=${depth}&withDownstream=${withDownstream}${asOfParam(asOf)}`,
   // this service's extension (not in Marquez): the whole graph of a job namespace
   namespaceLineage: (ns: string) => `/namespaces/${enc(ns)}/lineage`,
   namespaceColumnLineage: (ns: string) => `/namespaces/${enc(ns)}/column-lineage`,
@@ -95,4 +102,9 @@ export const paths = {
   search: (q: string, limit = 100) => `/search?q=${enc(likeLiteral(q))}&limit=${limit}`,
   events: (limit: number) => `/events/lineage?limit=${limit}`,
   eventStats: () => "/stats/lineage-events?period=DAY",
+  // the audit trail (issue 13): the run events of a graph (the as-of control's stops), two runs' difference
+  moments: (nodeId: string, depth: number) => `/audit/moments?nodeId=${enc(nodeId)}&depth=${depth}`,
+  runsDiff: (from: string, to: string) => `/audit/diff/runs?from=${enc(from)}&to=${enc(to)}`,
+  datasetDiff: (ns: string, name: string, from: string) =>
+    `/namespaces/${enc(ns)}/datasets/${enc(name)}/diff?from=${enc(from)}`,
 };

@@ -57,18 +57,31 @@ export function navigate(hash: string, replace = false): void {
 
 const enc = encodeURIComponent;
 
+export interface LineageLinkOptions {
+  depth?: number;
+  columns?: boolean;
+  full?: boolean;
+  asOf?: string | null;
+  since?: string | null;
+}
+
 export const hrefs = {
   overview: () => "#/",
   jobs: () => "#/jobs",
   datasets: () => "#/datasets",
   search: (q: string) => `#/search?q=${enc(q)}`,
-  job: (ns: string, name: string) => `#/job/${enc(ns)}/${enc(name)}`,
+  /** `compare`: two of the job's runs compared (older first), in its run history */
+  job: (ns: string, name: string, compare?: [string, string] | null) =>
+    `#/job/${enc(ns)}/${enc(name)}${compare ? `?compare=${enc(compare.join(","))}` : ""}`,
   dataset: (ns: string, name: string) => `#/dataset/${enc(ns)}/${enc(name)}`,
-  lineage: (node: string, options: { depth?: number; columns?: boolean; full?: boolean } = {}) => {
+  /** `asOf`: the graph as of a past moment; `since`: the graph now with what changed since the moment. */
+  lineage: (node: string, options: LineageLinkOptions = {}) => {
     const query = new URLSearchParams({ node });
     query.set("depth", String(options.depth ?? DEFAULT_DEPTH));
     query.set("columns", options.columns ? "1" : "0");
     query.set("full", options.full ? "1" : "0");
+    if (options.asOf) query.set("asOf", options.asOf);
+    else if (options.since) query.set("since", options.since);
     return `#/lineage?${query.toString()}`;
   },
   pipeline: (ns?: string, options: { columns?: boolean } = {}) =>

@@ -162,3 +162,78 @@ export interface LineageEvent {
   run: { runId: string; facets?: Facets };
   job: { namespace: string; name: string };
 }
+
+// -- the audit trail (issue 13) -------------------------------------------------------------------------
+
+/** A run event of a job in a graph: a stop of the graph's "as of" control (GET /audit/moments). */
+export interface Moment {
+  time: string;
+  eventType: string;
+  runId: string;
+  job: { namespace: string; name: string };
+}
+
+export interface DiffEnd {
+  time: string | null;
+  runId: string | null;
+  state: string | null;
+  jobVersion: string | null;
+  datasetVersion: string | null;
+}
+
+export interface AddedRemoved<T> {
+  added: T[];
+  removed: T[];
+  unchanged: T[];
+}
+
+export interface DiffTransformation {
+  type: string | null;
+  subtype: string | null;
+  description: string | null;
+  masking: boolean | null;
+}
+
+export interface DiffInput {
+  namespace: string;
+  name: string;
+  field: string;
+}
+
+export interface ColumnEdgeChange {
+  field: string;
+  input: DiffInput;
+  transformations?: DiffTransformation[];
+  fromTransformations?: DiffTransformation[];
+  toTransformations?: DiffTransformation[];
+}
+
+export interface DatasetDiff {
+  namespace: string;
+  name: string;
+  role: "OUTPUT" | "INPUT";
+  fromVersion: string | null;
+  toVersion: string | null;
+  fields: {
+    added: { name: string; type: string | null }[];
+    removed: { name: string; type: string | null }[];
+    retyped: { name: string; fromType: string | null; toType: string | null }[];
+  };
+  columnLineage: { added: ColumnEdgeChange[]; removed: ColumnEdgeChange[]; changed: ColumnEdgeChange[] };
+  rowCount: { from: number | null; to: number | null };
+  changed: boolean;
+}
+
+/** GET /audit/diff/runs (and a dataset's /diff): what changed from one run, or moment, to another. */
+export interface LineageDiff {
+  kind: "runs" | "dataset";
+  from: DiffEnd;
+  to: DiffEnd;
+  job: DatasetRef | null;
+  dataset: DatasetRef | null;
+  inputs: AddedRemoved<DatasetRef>;
+  outputs: AddedRemoved<DatasetRef>;
+  writers: AddedRemoved<DatasetRef>;
+  datasets: DatasetDiff[];
+  changed: boolean;
+}

@@ -9,6 +9,7 @@ import type { GraphModel } from "./model";
 import { NodeView } from "./NodeView";
 import { useZoomPan } from "./zoom";
 import { Legend } from "./Legend";
+import type { GraphChanges } from "./changes";
 
 export interface PlacedLayout {
   layout: Layout;
@@ -29,10 +30,18 @@ interface CanvasProps {
   onSelectField: (id: string) => void;
   onOpenNode: (id: string) => void;
   centerRequest: { id: string; seq: number } | null;
+  /** changes since a moment (added, removed, changed), drawn in colour; absent: the plain graph */
+  changes?: GraphChanges | null;
 }
 
-const NodeEdges = memo(function NodeEdges({ model, layout, selected, trace }: {
-  model: GraphModel; layout: Layout; selected: string | null; trace: Trace | null;
+function arrowOf(traced: string, change: string, touches: boolean): string {
+  if (traced) return `arrow-${traced}`;
+  if (change) return `arrow-${change}`;
+  return touches ? "arrow-hl" : "arrow";
+}
+
+const NodeEdges = memo(function NodeEdges({ model, layout, selected, trace, changes }: {
+  model: GraphModel; layout: Layout; selected: string | null; trace: Trace | null; changes: GraphChanges | null;
 }) {
   return (
     <g className="edges">
@@ -43,10 +52,12 @@ const NodeEdges = memo(function NodeEdges({ model, layout, selected, trace }: {
         const route = layout.routes.get(edgeKey(from, to));
         const touches = selected !== null && (from === selected || to === selected);
         const traced = trace?.edges.get(edgeKey(from, to)) ?? "";
-        const classes = `edge${touches ? " touching" : ""}${traced ? ` traced hl-${traced}` : ""}`;
+        const change = changes?.edges.get(edgeKey(from, to)) ?? "";
+        const classes = `edge${touches ? " touching" : ""}${traced ? ` traced hl-${traced}` : ""}${
+          change ? ` change-${change}` : ""}`;
         return (
           <path key={edgeKey(from, to)} data-testid="graph-edge" data-from={from} data-to={to} data-trace={traced}
-            className={classes} markerEnd={`url(#${traced ? `arrow-${traced}` : touches ? "arrow-hl" : "arrow"})`}
+            data-change={change} className={classes} markerEnd={`url(#${arrowOf(traced, change, touches)})`}
             d={smoothPath(route && route.length >= 4 ? route : boxToBox(a, b))} />
         );
       })}
@@ -208,7 +219,8 @@ function GraphCanvasInner(props: CanvasProps) {
   };
 
   return (
-    <div ref={containerRef} className={`graph${columns ? " columns-on" : ""}`} data-testid="graph"
+    <div ref={containerRef} className={`graph${columns ? " columns-on" : ""}${props.changes ? " changes-on" : ""}`}
+      data-testid="graph"
       data-node-count={model.nodes.length} data-edge-count={model.edges.length} data-layout-count={layoutCount}>
       <svg ref={zoom.svgRef} className="graph-svg" onClick={onClick} onDoubleClick={onDoubleClick}>
         <defs>
@@ -219,7 +231,7 @@ function GraphCanvasInner(props: CanvasProps) {
             orient="auto">
             <path d="M0,1 L9,5 L0,9 z" className="arrow-hl" />
           </marker>
-          {(["upstream", "downstream"] as const).map((side) => (
+          {(["upstream", "downstream", "added", "removed"] as const).map((side) => (
             <marker key={side} id={`arrow-${side}`} viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6"
               markerHeight="6" orient="auto">
               <path d="M0,1 L9,5 L0,9 z" className={`arrow-${side}`} />
@@ -227,14 +239,17 @@ function GraphCanvasInner(props: CanvasProps) {
           ))}
         </defs>
         <g ref={zoom.viewportRef}>
-          <NodeEdges model={model} layout={layout} selected={selectedNode} trace={trace} />
+          <NodeEdges model={model} layout={layout} selected={selectedNode} trace={trace}
+            changes={props.changes ?? null} />
           <g className="nodes">
             {model.nodes.map((node) => {
               const box = layout.boxes.get(node.id);
               return box ? (
                 <NodeView key={node.id} node={node} box={box} selected={node.id === selectedNode}
                   focused={node.id === props.root} fieldNames={fieldNames?.get(node.id) ?? null}
-                  marks={markedNodes.has(node.id) ? marks : null} trace={trace?.jobs.get(node.id) ?? null} />
+                  marks={markedNodes.has(node.id) ? marks : null} trace={trace?.jobs.get(node.id) ?? null}
+                  change={props.changes?.nodes.get(node.id) ?? null}
+                  fieldChanges={props.changes?.fields.has(node.id) ? props.changes.fieldMarks : null} />
               ) : null;
             })}
           </g>
@@ -256,7 +271,7 @@ function GraphCanvasInner(props: CanvasProps) {
             }}>Trace</button>
         )}
       </div>
-      <Legend columns={columns !== null} />
+      <Legend columns={columns !== null} changes={Boolean(props.changes)} />
     </div>
   );
 }

@@ -8,7 +8,7 @@ const STATES = [
   ["none", "No run"],
 ] as const;
 
-export function Legend({ columns }: { columns: boolean }) {
+export function Legend({ columns, changes }: { columns: boolean; changes: boolean }) {
   return (
     <div className="legend" aria-label="Legend">
       <div className="legend-row">
@@ -29,6 +29,13 @@ export function Legend({ columns }: { columns: boolean }) {
           </span>
         ))}
       </div>
+      {changes && (
+        <div className="legend-row" data-testid="legend-changes">
+          <span className="legend-item"><span className="legend-change change-added" />Added since</span>
+          <span className="legend-item"><span className="legend-change change-removed" />Removed since</span>
+          <span className="legend-item"><span className="legend-change change-changed" />Fields changed</span>
+        </div>
+      )}
       {columns && (
         <div className="legend-row">
           <span className="legend-item"><span className="legend-swatch hl-selected" />Selected field</span>

@@ -2,6 +2,7 @@
 // fields listed when the column level is on). Names are always text nodes: React escapes them.
 import { memo } from "react";
 import { fieldId, fieldKey } from "../names";
+import type { Change, FieldChange } from "./changes";
 import type { Highlight } from "./columns";
 import { fitText, fitTextStart, textWidth, type TextStyle } from "./textFit";
 import { DATASET_SIZE, FIELD_ROW, type Box } from "./layout";
@@ -18,6 +19,10 @@ interface NodeProps {
   focused: boolean; // the node the graph is centred on
   /** a job a traced field passes through: on its upstream or its downstream side */
   trace: Highlight | null;
+  /** added, removed or changed since the moment of a "changes since" view */
+  change: Change | null;
+  /** changes of fields by field key (this node's among them), when this dataset's fields changed */
+  fieldChanges: Map<string, FieldChange> | null;
 }
 
 // as .node-label, .node-sub, .field-name and .field-type in styles.css
@@ -69,8 +74,9 @@ function DatasetShape({ node, box }: { node: GraphNode; box: Box }) {
   );
 }
 
-function FieldRows({ node, box, names, marks }: {
+function FieldRows({ node, box, names, marks, changes }: {
   node: GraphNode; box: Box; names: string[]; marks: Map<string, Highlight> | null;
+  changes: Map<string, FieldChange> | null;
 }) {
   const types = new Map(node.fields.map((f) => [f.name, f.type ?? ""]));
   const nameRoom = (type: string) => box.width - 12 - RIGHT_PAD - (type ? textWidth(type, FIELD_TYPE) + 8 : 0);
@@ -80,10 +86,11 @@ function FieldRows({ node, box, names, marks }: {
       {names.map((name, i) => {
         const id = fieldId(node.namespace, node.name, name);
         const mark = marks?.get(fieldKey(node.namespace, node.name, name)) ?? "";
+        const change = changes?.get(fieldKey(node.namespace, node.name, name)) ?? "";
         const type = fitText(types.get(name) ?? "", 62, FIELD_TYPE);
         return (
-          <g key={name} data-testid="graph-field" data-field-id={id} data-highlight={mark}
-            className={`field${mark ? ` hl-${mark}` : ""}`}
+          <g key={name} data-testid="graph-field" data-field-id={id} data-highlight={mark} data-change={change}
+            className={`field${mark ? ` hl-${mark}` : ""}${change ? ` change-${change}` : ""}`}
             transform={`translate(0,${DATASET_SIZE.height + i * FIELD_ROW})`}>
             <title>{`${name}${types.get(name) ? ` (${types.get(name)})` : ""}`}</title>
             <rect className="field-row" x={2} width={box.width - 4} height={FIELD_ROW - 2} rx={3} />
@@ -96,20 +103,24 @@ function FieldRows({ node, box, names, marks }: {
   );
 }
 
-function NodeViewInner({ node, box, selected, fieldNames, marks, focused, trace }: NodeProps) {
+function NodeViewInner({ node, box, selected, fieldNames, marks, focused, trace, change, fieldChanges }: NodeProps) {
   const classes = ["node", node.kind === "JOB" ? "job" : "dataset"];
   if (node.kind === "JOB") classes.push(`state-${node.state ? node.state.toLowerCase() : "none"}`);
   if (selected) classes.push("selected");
   if (focused) classes.push("focused");
   if (trace) classes.push("traced", `hl-${trace}`);
+  if (change) classes.push(`change-${change}`);
   return (
     <g data-testid="graph-node" data-node-id={node.id} data-kind={node.kind} data-state={node.state}
-      data-selected={selected ? "true" : "false"} data-trace={trace ?? ""} className={classes.join(" ")}
+      data-selected={selected ? "true" : "false"} data-trace={trace ?? ""} data-change={change ?? ""}
+      className={classes.join(" ")}
       transform={`translate(${box.x},${box.y})`}>
       <title>{`${node.kind === "JOB" ? "Job" : "Dataset"} ${node.namespace}:${node.name}`}</title>
       {focused && <rect className="root-halo" x={-7} y={-7} width={box.width + 14} height={box.height + 14} rx={12} />}
       {node.kind === "JOB" ? <JobShape node={node} box={box} /> : <DatasetShape node={node} box={box} />}
-      {fieldNames && node.kind === "DATASET" && <FieldRows node={node} box={box} names={fieldNames} marks={marks} />}
+      {fieldNames && node.kind === "DATASET" && (
+        <FieldRows node={node} box={box} names={fieldNames} marks={marks} changes={fieldChanges} />
+      )}
     </g>
   );
 }

@@ -7,8 +7,10 @@ import { errorOfRun, sourceLocation } from "../components/runs";
 import { fieldIdOfKey, fieldOfKey, formatDuration, formatTime, shortDatasetName } from "../names";
 import { usePolled } from "../poll";
 import { hrefs } from "../router";
-import type { Job } from "../types";
+import type { Field, Job } from "../types";
 import type { GraphOptions } from "../pages/LineagePage";
+import type { GraphChanges } from "./changes";
+import { ChangeDetails } from "./ChangeDetails";
 import { traceOf, type ColumnGraph, type FieldEdge, type Highlight } from "./columns";
 import type { GraphModel, GraphNode } from "./model";
 
@@ -24,6 +26,8 @@ interface PanelProps {
   options: GraphOptions;
   /** shown when nothing is selected (default: how to use the graph) */
   hint?: ReactNode;
+  /** what changed since a moment, in a "changes since" view */
+  changes?: GraphChanges | null;
 }
 
 export function SidePanel(props: PanelProps) {
@@ -35,7 +39,8 @@ export function SidePanel(props: PanelProps) {
         <FieldDetails id={selectedField} columns={props.columns} marks={props.marks} onSelect={props.onSelectField}
           model={model} onCenter={props.onCenter} />
       ) : node ? (
-        <NodeDetails node={node} model={model!} onCenter={props.onCenter} options={props.options} />
+        <NodeDetails node={node} model={model!} onCenter={props.onCenter} options={props.options}
+          changes={props.changes ?? null} />
       ) : (
         props.hint ?? <Hint columns={props.options.columns} />
       )}
@@ -78,8 +83,9 @@ function Neighbours({ title, ids, model, onCenter }: {
   );
 }
 
-function NodeDetails({ node, model, onCenter, options }: {
+function NodeDetails({ node, model, onCenter, options, changes }: {
   node: GraphNode; model: GraphModel; onCenter: (id: string) => void; options: GraphOptions;
+  changes: GraphChanges | null;
 }) {
   const upstream = model.edges.filter((e) => e.to === node.id).map((e) => e.from);
   const downstream = model.edges.filter((e) => e.from === node.id).map((e) => e.to);
@@ -90,12 +96,13 @@ function NodeDetails({ node, model, onCenter, options }: {
       <p className="panel-kind">{isJob ? "Job" : "Dataset"}</p>
       <h2 className="panel-title">{node.label}</h2>
       <p className="full-name">{node.name}</p>
+      {changes && <ChangeDetails node={node} changes={changes} />}
       <dl className="facts">
         <dt>Namespace</dt>
         <dd>{node.namespace}</dd>
-        {isJob && <JobFacts node={node} />}
+        {isJob && <JobFacts node={node} asOf={options.asOf} />}
       </dl>
-      {!isJob && <DatasetFields node={node} />}
+      {!isJob && <DatasetFields node={node} removed={changes?.fields.get(node.id)?.removed ?? []} />}
       <div className="panel-actions">
         <a href={page}>Open {isJob ? "job" : "dataset"} page</a>
         <a href={hrefs.lineage(node.id, options)}>Centre the graph here</a>
@@ -107,8 +114,9 @@ function NodeDetails({ node, model, onCenter, options }: {
 }
 
 /** dt/dd pairs of a job's latest run, error and source, inside the panel's list of facts. */
-function JobFacts({ node }: { node: GraphNode }) {
-  const job = usePolled<Job>(paths.job(node.namespace, node.name));
+function JobFacts({ node, asOf }: { node: GraphNode; asOf: string | null }) {
+  // as of the graph's moment (a removed job, in a "changes since" view, is read as it is now: still kept)
+  const job = usePolled<Job>(paths.job(node.namespace, node.name, asOf));
   const run = job.data?.latestRun ?? node.source.data.latestRun ?? null;
   const error = job.data?.latestRun ? errorOfRun(job.data.latestRun) : null;
   const location = job.data ? sourceLocation(job.data) : null;
@@ -140,16 +148,18 @@ function JobFacts({ node }: { node: GraphNode }) {
   );
 }
 
-function DatasetFields({ node }: { node: GraphNode }) {
+/** The dataset's schema; in a "changes since" view, the fields removed since are listed last, struck out. */
+function DatasetFields({ node, removed }: { node: GraphNode; removed: Field[] }) {
+  const gone = new Set(removed.map((f) => f.name));
   return (
     <>
-      <h3>Schema ({node.fields.length} fields)</h3>
+      <h3>Schema ({node.fields.length - gone.size} fields)</h3>
       <table className="mini-table">
         <tbody>
           {node.fields.map((f) => (
-            <tr key={f.name}>
+            <tr key={f.name} className={gone.has(f.name) ? "removed-field" : ""}>
               <td>{f.name}</td>
-              <td className="muted">{f.type ?? ""}</td>
+              <td className="muted">{gone.has(f.name) ? `${f.type ?? ""} (removed)` : (f.type ?? "")}</td>
             </tr>
           ))}
         </tbody>

@@ -63,9 +63,9 @@ function fieldEdge(input: InputField, namespace: string, dataset: string, field:
   };
 }
 
-async function columnLineageOfOne(namespace: string, name: string): Promise<FieldEdge[]> {
+async function columnLineageOfOne(namespace: string, name: string, asOf: string | null): Promise<FieldEdge[]> {
   const answer = await fetchJson<{ graph: ColumnNode[] }>(
-    paths.columnLineage(`dataset:${namespace}:${name}`, 1, false),
+    paths.columnLineage(`dataset:${namespace}:${name}`, 1, false, asOf),
   );
   const own = answer.graph.filter((n) => n.data.namespace === namespace && n.data.dataset === name);
   return own.flatMap((n) => n.data.inputFields.map((input) => fieldEdge(input, namespace, name, n.data.field)));
@@ -87,13 +87,16 @@ async function columnLineageOfNamespace(namespace: string, wanted: Set<string>):
   return [edges, [...missing]];
 }
 
-/** Column lineage of every dataset in view that a job in view writes (the only ones with field edges here). */
-export async function loadColumnGraph(model: GraphModel): Promise<ColumnGraph> {
+/**
+ * Column lineage of every dataset in view that a job in view writes (the only ones with field edges here), as
+ * of `asOf` when given (then one request per dataset: the namespaces' dataset lists are the current state).
+ */
+export async function loadColumnGraph(model: GraphModel, asOf: string | null = null): Promise<ColumnGraph> {
   const targets = new Set(model.edges.map((e) => e.to));
   const written = model.nodes.filter((n) => n.kind === "DATASET" && targets.has(n.id));
   const edges: FieldEdge[] = [];
   let oneByOne = written.map((n) => [n.namespace, n.name]);
-  if (written.length > FEW_DATASETS) {
+  if (written.length > FEW_DATASETS && !asOf) {
     const byNamespace = new Map<string, Set<string>>();
     for (const n of written) {
       (byNamespace.get(n.namespace) ?? byNamespace.set(n.namespace, new Set()).get(n.namespace)!).add(n.name);
@@ -109,7 +112,7 @@ export async function loadColumnGraph(model: GraphModel): Promise<ColumnGraph> {
   }
   for (let start = 0; start < oneByOne.length; start += 4) {
     const batch = oneByOne.slice(start, start + 4);
-    const answers = await Promise.all(batch.map(([ns, name]) => columnLineageOfOne(ns, name)));
+    const answers = await Promise.all(batch.map(([ns, name]) => columnLineageOfOne(ns, name, asOf)));
     answers.forEach((found) => edges.push(...found));
   }
   return indexColumnGraph(model, edges);

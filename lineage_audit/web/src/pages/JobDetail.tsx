@@ -1,12 +1,14 @@
-// A job: its source location, inputs and outputs, child jobs, run history (with the error of failed runs), and facets.
+// A job: its source location, inputs and outputs, child jobs, run history (with the error of failed runs, and
+// two runs compared), and facets.
 import { paths } from "../api";
-import { FacetList, FacetView } from "../components/JsonView";
+import { FacetList } from "../components/JsonView";
 import { StateBadge } from "../components/StateBadge";
-import { errorOfRun, sourceLocation, stackTraceOfRun } from "../components/runs";
+import { sourceLocation } from "../components/runs";
 import { datasetNodeId, formatDuration, formatTime, jobNodeId, shortDatasetName, shortJobName } from "../names";
 import { usePolled } from "../poll";
-import { hrefs } from "../router";
+import { hrefs, navigate } from "../router";
 import type { DatasetRef, Job, Run } from "../types";
+import { RunHistory } from "./RunHistory";
 
 function DatasetLinks({ title, refs }: { title: string; refs: DatasetRef[] }) {
   return (
@@ -54,38 +56,13 @@ function ChildJobs({ namespace, name }: { namespace: string; name: string }) {
   );
 }
 
-function RunRow({ run }: { run: Run }) {
-  const error = errorOfRun(run);
-  const trace = stackTraceOfRun(run);
-  const facetCount = Object.keys(run.facets ?? {}).length;
-  return (
-    <tr data-testid="run-row" data-state={run.state} data-run-id={run.id}>
-      <td><StateBadge state={run.state} /></td>
-      <td>{formatTime(run.startedAt ?? run.createdAt)}</td>
-      <td>{formatTime(run.endedAt)}</td>
-      <td>{formatDuration(run.durationMs)}</td>
-      <td className="run-detail">
-        <code className="muted" title={run.id}>{run.id.slice(0, 8)}</code>
-        {error && <div className="run-error" data-testid="run-error">{error}</div>}
-        {trace && (
-          <details className="stack-trace">
-            <summary>stack trace</summary>
-            <pre>{trace}</pre>
-          </details>
-        )}
-        {facetCount > 0 && (
-          <div className="run-facets">
-            {Object.entries(run.facets ?? {}).map(([facetName, value]) => (
-              <FacetView key={facetName} name={facetName} value={value} />
-            ))}
-          </div>
-        )}
-      </td>
-    </tr>
-  );
+/** The two run ids of `?compare=<from>,<to>`, or null. */
+function comparedRuns(compare: string | null): [string, string] | null {
+  const ids = (compare ?? "").split(",").filter(Boolean);
+  return ids.length === 2 ? [ids[0], ids[1]] : null;
 }
 
-export function JobDetail({ namespace, name }: { namespace: string; name: string }) {
+export function JobDetail({ namespace, name, compare }: { namespace: string; name: string; compare: string | null }) {
   const job = usePolled<Job>(paths.job(namespace, name));
   const runs = usePolled<{ runs: Run[]; totalCount: number }>(paths.jobRuns(namespace, name));
   if (job.error && !job.data) return <div className="page"><p className="error-box">{job.error.message}</p></div>;
@@ -129,17 +106,9 @@ export function JobDetail({ namespace, name }: { namespace: string; name: string
         </div>
       )}
       <ChildJobs namespace={namespace} name={name} />
-      <section>
-        <h2>Run history <span className="muted small">{runs.data ? `${runs.data.totalCount} runs` : ""}</span></h2>
-        <table className="table" data-testid="run-history">
-          <thead>
-            <tr><th>State</th><th>Started</th><th>Ended</th><th>Duration</th><th>Run</th></tr>
-          </thead>
-          <tbody>
-            {(runs.data?.runs ?? []).map((run) => <RunRow key={run.id} run={run} />)}
-          </tbody>
-        </table>
-      </section>
+      <RunHistory runs={runs.data?.runs ?? []} totalCount={runs.data ? runs.data.totalCount : null}
+        compared={comparedRuns(compare)}
+        onCompare={(pair) => navigate(hrefs.job(namespace, name, pair), true)} />
       <section>
         <h2>Job facets</h2>
         <FacetList facets={data?.facets} />

@@ -1,23 +1,25 @@
-// The lineage graph of a job or dataset: `#/lineage?node=&depth=&columns=&full=`. Jobs and datasets, the
-// column level as a toggle in the same graph, a side panel that never moves the graph, live by polling.
+// The lineage graph of a job or dataset: `#/lineage?node=&depth=&columns=&full=[&asOf=|&since=]`. Jobs and
+// datasets, the column level as a toggle in the same graph, a side panel that never moves the graph, live by
+// polling; as of a past moment, or with the changes since one (AsOfBar).
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { paths } from "../api";
 import { fieldRows, loadColumnGraph, type ColumnGraph } from "../graph/columns";
 import { GraphCanvas } from "../graph/GraphCanvas";
 import { buildModel, type GraphModel } from "../graph/model";
 import { SidePanel } from "../graph/SidePanel";
 import { useGraphSelection } from "../graph/selection";
 import { useGraphLayout } from "../graph/useGraphLayout";
-import { usePolled } from "../poll";
 import { DEFAULT_DEPTH, hrefs, navigate, type Route } from "../router";
-import type { LineageNode } from "../types";
+import { AsOfBar, TimeBanner } from "./AsOfBar";
 import { GraphToolbar } from "./GraphToolbar";
+import { lineageFailure, useLineageInTime, type TimeView } from "./lineageInTime";
 
 export interface GraphOptions {
   node: string;
   depth: number;
   columns: boolean;
   full: boolean;
+  asOf: string | null;
+  since: string | null;
 }
 
 function optionsOf(route: Route): GraphOptions {
@@ -27,6 +29,8 @@ function optionsOf(route: Route): GraphOptions {
     depth: Number.isFinite(depth) && depth >= 0 ? Math.min(depth, 50) : DEFAULT_DEPTH,
     columns: route.query.get("columns") === "1",
     full: route.query.get("full") === "1",
+    asOf: route.query.get("asOf") || null,
+    since: route.query.get("asOf") ? null : route.query.get("since") || null,
   };
 }
 
@@ -34,20 +38,23 @@ function optionsOf(route: Route): GraphOptions {
  * The column lineage of the graph in view while the column level is on: loaded for each new set of nodes and
  * edges, and again whenever the lineage was re-read after new events (`version`), since an existing dataset
  * may have gained column lineage. One load at a time; a load that ends behind the graph is followed by the next.
+ * Column lineage of another moment (asOf) is never shown as this one's.
  */
-function useColumnGraph(model: GraphModel | null, on: boolean, version: number) {
-  const [loaded, setLoaded] = useState<{ tag: string; structure: string; graph: ColumnGraph } | null>(null);
+function useColumnGraph(model: GraphModel | null, on: boolean, version: number, asOf: string | null) {
+  const [loaded, setLoaded] = useState<{ tag: string; structure: string; moment: string; graph: ColumnGraph } | null>(
+    null);
   const [failed, setFailed] = useState<{ tag: string; message: string } | null>(null);
   const loading = useRef(false);
   const structure = model?.structureKey ?? "";
-  const tag = `${version}@${structure}`;
+  const moment = asOf ?? "now";
+  const tag = `${version}@${moment}@${structure}`;
   useEffect(() => {
     if (!on || !model || loaded?.tag === tag || failed?.tag === tag || loading.current) return;
     loading.current = true;
-    loadColumnGraph(model).then(
+    loadColumnGraph(model, asOf).then(
       (graph) => {
         loading.current = false;
-        setLoaded({ tag, structure, graph });
+        setLoaded({ tag, structure, moment, graph });
         setFailed(null);
       },
       (failure: unknown) => {
@@ -56,30 +63,33 @@ function useColumnGraph(model: GraphModel | null, on: boolean, version: number) 
       },
     );
   }, [on, tag, loaded, failed]); // the model matters only through its structure, in the tag
+  const sameMoment = loaded?.moment === moment;
   return {
-    graph: on ? (loaded?.graph ?? null) : null,
+    graph: on && sameMoment ? (loaded?.graph ?? null) : null,
     last: loaded?.graph ?? null, // also when off: what the last column-level picture showed
-    current: loaded?.structure === structure, // loaded for these nodes and edges (maybe before a re-read)
+    // loaded for these nodes and edges at this moment (maybe before a re-read)
+    current: sameMoment && loaded?.structure === structure,
     error: on && failed?.tag === tag ? failed.message : null,
   };
 }
 
 export function LineagePage({ route }: { route: Route }) {
   const options = optionsOf(route);
-  const { node, depth, columns, full } = options;
+  const { node, depth, columns, full, asOf, since } = options;
   const setOptions = useCallback(
     (change: Partial<GraphOptions>) => {
-      const next = { node, depth, columns, full, ...change };
+      const next = { node, depth, columns, full, asOf, since, ...change };
       navigate(hrefs.lineage(next.node, next), true);
     },
-    [node, depth, columns, full],
+    [node, depth, columns, full, asOf, since],
   );
-  const lineage = usePolled<{ graph: LineageNode[] }>(node ? paths.lineage(node, depth) : null);
+  const time = useMemo<TimeView>(() => ({ asOf, since }), [asOf, since]);
+  const lineage = useLineageInTime(node, depth, time);
   const model = useMemo(
-    () => (lineage.data ? buildModel(lineage.data.graph, node, full) : null),
-    [lineage.data, node, full],
+    () => (lineage.graph ? buildModel(lineage.graph, node, full) : null),
+    [lineage.graph, node, full],
   );
-  const columnData = useColumnGraph(model, columns, lineage.version);
+  const columnData = useColumnGraph(model, columns, lineage.version, asOf);
   const rows = useMemo(() => fieldRows(model, columnData.graph), [model, columnData.graph]);
   const waiting = columns && !columnData.current && !columnData.error; // for the rows to lay out
   const fitKey = `${node}|${depth}|${full}|${columns}`;
@@ -88,8 +98,8 @@ export function LineagePage({ route }: { route: Route }) {
 
   const [centerRequest, setCenterRequest] = useState<{ id: string; seq: number } | null>(null);
   const { selectedNode, selectedField, marks, selectNode, selectField } = useGraphSelection(columnData.graph, node);
-  const openNode = useCallback((id: string) => navigate(hrefs.lineage(id, { depth, columns, full })), [
-    depth, columns, full,
+  const openNode = useCallback((id: string) => navigate(hrefs.lineage(id, { depth, columns, full, asOf, since })), [
+    depth, columns, full, asOf, since,
   ]);
   const centerOn = useCallback((id: string) => {
     selectNode(id);
@@ -97,16 +107,18 @@ export function LineagePage({ route }: { route: Route }) {
   }, [selectNode]);
 
   if (!node) return <NoNode />;
-  const failure = lineage.error && !lineage.data ? lineage.error.message : null;
+  const failure = lineage.graph ? null : lineageFailure(lineage.error, time);
   return (
-    <div className="lineage-page">
+    <div className={`lineage-page${asOf ? " in-past" : ""}`}>
       <GraphToolbar options={options} setOptions={setOptions} model={model} onFind={centerOn}
         status={graphStatus(model, placed?.layout ? layoutCount : null, waiting, lineage.loading)} />
+      <AsOfBar node={node} depth={depth} time={time} setTime={setOptions} />
+      <TimeBanner time={time} onNow={() => setOptions({ asOf: null, since: null })} />
       <div className="lineage-body">
         <div className="graph-area">
-          {failure && <p className="error-box">Could not load the graph: {failure}</p>}
+          {failure && <p className="error-box" data-testid="graph-failure">{failure}</p>}
           {(layoutError || columnData.error) && <p className="error-box">{layoutError ?? columnData.error}</p>}
-          {lineage.error && lineage.data && <p className="stale-note">Live updates paused: {lineage.error.message}</p>}
+          {lineage.error && lineage.graph && <p className="stale-note">Live updates paused: {lineage.error.message}</p>}
           {placed && layout.pending && (
             <p className="graph-busy" data-testid="graph-busy" role="status">
               {waiting ? "loading column lineage…" : "laying out…"}
@@ -119,14 +131,14 @@ export function LineagePage({ route }: { route: Route }) {
               selectedNode={selectedNode} columns={layout.fieldNames ? columnData.last : null}
               fieldNames={layout.fieldNames}
               marks={marks} onSelectNode={selectNode} onSelectField={selectField} onOpenNode={openNode}
-              centerRequest={centerRequest} />
+              centerRequest={centerRequest} changes={lineage.changes} />
           ) : (
             !failure && <p className="loading">Laying out the graph…</p>
           )}
         </div>
         <SidePanel model={model} root={node} selectedNode={selectedNode} selectedField={selectedField}
           columns={columnData.graph} marks={marks} onSelectField={selectField} onCenter={centerOn}
-          options={options} />
+          options={options} changes={lineage.changes} />
       </div>
     </div>
   );

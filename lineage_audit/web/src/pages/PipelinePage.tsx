@@ -99,7 +99,7 @@ function PipelineGraph({ namespace, columns, namespaces }: {
   }, [selectNode]);
 
   const failure = lineage.error && !lineage.data ? lineage.error.message : null;
-  const options = { node: "", depth: DEFAULT_DEPTH, columns, full: false };
+  const options = { node: "", depth: DEFAULT_DEPTH, columns, full: false, asOf: null, since: null };
   return (
     <div className="lineage-page pipeline-page" data-testid="pipeline" data-namespace={namespace}>
       <div className="graph-toolbar">
