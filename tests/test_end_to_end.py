@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import quote
 
 import pytest
 
@@ -405,3 +406,32 @@ def test_delta_pipeline_writes_delta_and_merges_the_customer_master(delta_pipeli
     assert any(f["name"] == raw and f["field"] == "email" for f in lineage["email_hash"]["inputFields"]), lineage
     rows = spark.read.format("delta").load(master).count()
     assert rows == json.loads((delta_pipeline_run / "runs/customers.json").read_text())["rows_out"]["processed_customers"]
+
+
+def _graph_shape(answer: dict) -> set[tuple[str, tuple[str, ...]]]:
+    return {(node["id"], tuple(sorted(e["destination"] for e in node["outEdges"]))) for node in answer["graph"]}
+
+
+def test_as_of_the_moment_between_the_runs_the_first_run_is_the_latest(rerun_store):
+    """As of the moment between the two runs: the same graph, but the first run is every job's latest and
+    its versions are the datasets' current ones."""
+    client, between = rerun_store.client, rerun_store.between
+    catalog = load_catalog(data_dir=rerun_store.copy, table_format="parquet")
+    name = catalog.output("enriched_orders").path
+    node = f"dataset:file:{name}"
+    now = client.get("/api/v1/lineage", params={"nodeId": node, "depth": 3}).json()
+    then = client.get("/api/v1/lineage", params={"nodeId": node, "depth": 3, "asOf": between}).json()
+    assert _graph_shape(then) == _graph_shape(now) and len(now["graph"]) > 3
+
+    newer, older = client.get(f"/api/v1/namespaces/{NAMESPACE}/jobs/orders/runs").json()["runs"]
+    job_then = client.get(f"/api/v1/namespaces/{NAMESPACE}/jobs/orders", params={"asOf": between}).json()
+    assert job_then["latestRun"]["id"] == older["id"] and job_then["latestRun"]["state"] == "COMPLETED"
+    assert client.get(f"/api/v1/namespaces/{NAMESPACE}/jobs/orders").json()["latestRun"]["id"] == newer["id"]
+
+    path = f"/api/v1/namespaces/file/datasets/{quote(name, safe='')}"
+    versions = client.get(f"{path}/versions").json()["versions"]
+    versions_then = client.get(f"{path}/versions", params={"asOf": between}).json()["versions"]
+    assert len(versions) == 2 and [v["version"] for v in versions_then] == [versions[1]["version"]]
+    dataset_then = client.get(path, params={"asOf": between}).json()
+    assert dataset_then["currentVersion"] == versions[1]["version"] != versions[0]["version"]
+    assert [f["name"] for f in dataset_then["fields"]] == EXPECTED_COLUMNS["enriched_orders"]
