@@ -99,8 +99,8 @@ def test_lineage_as_of_a_moment_between_two_runs_shows_the_old_edge(service):
 
 def test_a_dataset_or_job_that_did_not_exist_yet_is_not_found(service):
     post(service, changing_inputs())
-    for path, params in ((f"/lineage", {"nodeId": f"dataset:{FILE}:products"}),
-                         (f"/column-lineage", {"nodeId": f"dataset:{FILE}:products"}),
+    for path, params in (("/lineage", {"nodeId": f"dataset:{FILE}:products"}),
+                         ("/column-lineage", {"nodeId": f"dataset:{FILE}:products"}),
                          (f"/namespaces/{FILE}/datasets/products", {}),
                          (f"/namespaces/{FILE}/datasets/products/versions", {})):
         response = service.get(f"{API}{path}", params={**params, "asOf": at(50)})
