@@ -37,12 +37,14 @@ class MomentError(ValueError):
     """An ``asOf`` that is not a moment (400)."""
 
 
-def parse_moment(text: str) -> datetime:
-    """``asOf`` as an aware UTC datetime: ISO 8601 with a zone (a naive one is UTC)."""
+def parse_moment(text: str, parameter: str = "asOf") -> datetime:
+    """A moment parameter (``asOf``, a diff's ``from``/``to``) as an aware UTC datetime: ISO 8601 with a zone (a
+    naive one is UTC)."""
     try:
         return parse_time(text)
-    except (ValueError, OverflowError):
-        raise MomentError(f"asOf: {text!r} is not an ISO 8601 timestamp (such as 2026-12-07T10:00:00Z)") from None
+    except (ValueError, OverflowError, TypeError):
+        raise MomentError(f"{parameter}: {text!r} is not an ISO 8601 timestamp (such as 2026-12-07T10:00:00Z)"
+                          ) from None
 
 
 def aware(value: Any) -> datetime | None:

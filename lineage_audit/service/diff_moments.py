@@ -7,37 +7,33 @@ dataset's version current at T follows the service's rule for the current versio
 ``current_version``): the newest version whose writer had completed (from its completion; a streaming job's
 while it runs) or a DatasetEvent's (from its event), else the version its first readers made.
 
-Self-contained on purpose: the general "as of" layer of the read API answers the same question for every
-route, and the two are to be reconciled.
+The dataset's current version at T is the one ``asOf`` answers with (the "as of" layer of the read API), so a
+diff and a detail as of the same moment agree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable
 
 from fastapi import HTTPException
 from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection, RowMapping
 
-from lineage_audit.service.db import dataset_versions, jobs, lineage_events, run_io, runs
-from lineage_audit.service.events import RUN_STATE, STATE_RANK, parse_time
+from lineage_audit.service.db import dataset_versions, lineage_events, run_io, runs
+from lineage_audit.service import as_of
+from lineage_audit.service.as_of import RunsAt, aware
+from lineage_audit.service.as_of_datasets import DatasetsAt
+from lineage_audit.service.events import RUN_STATE, STATE_RANK
 
 
 def parse_moment(value: str, parameter: str) -> datetime:
-    """An ISO 8601 moment as an aware UTC datetime (a naive one is UTC); else a 400 naming the parameter."""
+    """A diff's ``from``/``to`` as ``asOf`` reads a moment; else a 400 naming the parameter."""
     try:
-        return parse_time(value)
-    except (ValueError, TypeError):
-        raise HTTPException(400, f"{parameter}: '{value}' is not an ISO 8601 timestamp") from None
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """Timestamps come back naive from SQLite (stored as UTC) and aware from PostgreSQL."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return as_of.parse_moment(value, parameter)
+    except as_of.MomentError as exc:
+        raise HTTPException(400, str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -67,43 +63,16 @@ def run_states_at(conn: Connection, run_ids: Iterable[str], moment: datetime) ->
 
 
 def current_version_at(conn: Connection, dataset_id: int, moment: datetime) -> RowMapping | None:
-    """The dataset's version current at ``moment`` (a ``dataset_versions`` row), None if it had none."""
-    rows = list(conn.execute(select(dataset_versions).where(dataset_versions.c.dataset_id == dataset_id,
-                                                            dataset_versions.c.created_at <= moment)).mappings())
-    written = [row for row in rows if row["origin"] != "READ"]
-    states = run_states_at(conn, [row["run_uuid"] for row in written if row["run_uuid"]], moment)
-    streaming = _streaming_runs(conn, [row["run_uuid"] for row in written if row["run_uuid"]])
-    best: tuple[datetime, str] | None = None
-    found = None
-    for row in written:
-        since = _current_since(row, states.get(row["run_uuid"]), row["run_uuid"] in streaming, moment)
-        if since is not None and (best is None or (since, row["uuid"]) > best):
-            best, found = (since, row["uuid"]), row
-    if found is not None:
-        return found
-    return next((row for row in rows if row["origin"] == "READ"), None)
-
-
-def _current_since(row: RowMapping, state: StateAt | None, streaming: bool, moment: datetime) -> datetime | None:
-    """From when a written version was current, as of ``moment``; None if it was none yet. A DatasetEvent's
-    version counts from its newest event up to the moment (the store keeps its first and newest)."""
-    if row["origin"] == "EVENT":
-        newest = aware(row["event_time"])
-        return newest if newest <= moment else aware(row["created_at"])
-    if state is None:
+    """The dataset's version current at ``moment`` (a ``dataset_versions`` row), None if it had none: the one
+    ``asOf`` answers with (:mod:`~lineage_audit.service.as_of_datasets`), so that a diff and the detail as of
+    the same moment never disagree."""
+    datasets_at = DatasetsAt(conn, moment, RunsAt(conn, moment))
+    datasets_at.load([dataset_id])
+    datasets_at.read_versions([dataset_id])
+    uuid = datasets_at.row_at(dataset_id)["current_version"]
+    if uuid is None:
         return None
-    if state.state == "COMPLETED":
-        return state.time
-    if state.state == "RUNNING" and streaming:
-        return aware(row["created_at"])
-    return None
-
-
-def _streaming_runs(conn: Connection, run_ids: list[str]) -> set[str]:
-    if not run_ids:
-        return set()
-    return set(conn.execute(select(runs.c.uuid).join(jobs, jobs.c.id == runs.c.job_id)
-                            .where(runs.c.uuid.in_(sorted(set(run_ids))), jobs.c.type == "STREAM")).scalars())
+    return conn.execute(select(dataset_versions).where(dataset_versions.c.uuid == uuid)).mappings().first()
 
 
 def writer_runs_at(conn: Connection, dataset_id: int, moment: datetime) -> dict[int, str]:

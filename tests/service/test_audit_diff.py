@@ -300,9 +300,9 @@ def test_a_dataset_unknown_or_not_yet_existing_and_bad_moments(two_writes):
     assert diff_dataset(two_writes, "summary", 404, **{"from": at(0), "to": at(50)}) == {
         "code": 404, "message": f"Dataset 'summary' did not exist in namespace 'warehouse' at {at(50)}."}
     assert diff_dataset(two_writes, "enriched", 400, **{"from": "yesterday"}) == {
-        "code": 400, "message": "from: 'yesterday' is not an ISO 8601 timestamp"}
+        "code": 400, "message": "from: 'yesterday' is not an ISO 8601 timestamp (such as 2026-12-07T10:00:00Z)"}
     assert diff_dataset(two_writes, "enriched", 400, **{"from": at(0), "to": "2026-13-01"})["message"] == (
-        "to: '2026-13-01' is not an ISO 8601 timestamp")
+        "to: '2026-13-01' is not an ISO 8601 timestamp (such as 2026-12-07T10:00:00Z)")
     # a naive moment is UTC, an offset is honoured
     naive = diff_dataset(two_writes, "enriched", **{"from": "2026-03-01T12:00:50", "to": "2026-03-01T13:01:45+01:00"})
     assert naive["from"]["time"] == at(50) and naive["to"]["time"] == at(105)

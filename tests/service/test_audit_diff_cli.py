@@ -157,7 +157,7 @@ def test_a_dataset_between_two_moments(live, capsys):
                                              "(one of them)"),
     (("--dataset", "enriched"), "--dataset needs --since MOMENT"),
     (("--job", JOB, "--since", at(0)), "--since and --until go with --dataset"),
-    (("--dataset", "enriched", "--since", "last week"), "from: 'last week' is not an ISO 8601 timestamp"),
+    (("--dataset", "enriched", "--since", "last week"), "from: 'last week' is not an ISO 8601 timestamp (such as 2026-12-07T10:00:00Z)"),
     (("--dataset", "summary", "--since", at(0), "--until", at(50)),
      f"Dataset 'summary' did not exist in namespace 'warehouse' at {at(50)}."),
     (("--dataset", "nowhere", "--since", at(0)), "no dataset is named 'nowhere' or has a name ending with it"),
