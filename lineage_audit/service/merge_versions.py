@@ -29,13 +29,16 @@ class RunVersionMerge:
             rank, state_time, state = run["decided"]
             nominal = self._won("run", run_id, "nominalTime") or {}
             start, end = maybe_time(nominal.get("nominalStartTime")), maybe_time(nominal.get("nominalEndTime"))
+            first, last = run["span"]
+            if run_id in self.parent_runs:  # its children's events count, as they do when they come in another batch
+                first, last = min(first, self.parent_runs[run_id]["span"][0]), max(last, self.parent_runs[run_id]["span"][1])
             rows.append({
                 "uuid": run_id, "job_id": self.job_ids[run["job"]], "job_version_uuid": None,
                 "parent_run_uuid": run["parent"], "state": state, "state_rank": rank, "state_time": state_time,
                 "started_at": run["span"][0], "ended_at": state_time if state in TERMINAL else None,
                 "nominal_start_time": self.sql.time(start) if start else None,
                 "nominal_end_time": self.sql.time(end) if start and end else None,
-                "created_at": run["span"][0], "updated_at": run["span"][1]})
+                "created_at": first, "updated_at": last})
         merged = insert_values(self.sql, self.cur, "runs", sorted(rows, key=lambda r: r["uuid"]), STATEMENTS["runs"])
         # a run keeps the job of its first event: a later event naming another job does not move it
         self._know_jobs({job_id for _run, job_id, *_rest in merged})

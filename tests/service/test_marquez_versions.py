@@ -264,6 +264,21 @@ def test_the_parents_own_events_decide_its_run(service):
         assert len(get(service, f"/namespaces/tests-{order}/jobs/nightly/runs")["runs"]) == 1, order
 
 
+def test_a_parents_times_count_its_childrens_events_in_any_order_and_batching(service):
+    """A child's events that name the parent before or after the parent's own count toward the parent run's
+    ``createdAt``/``updatedAt`` whether they arrive alone or in one batch with the parent's."""
+    parent, child = str(uuid.uuid4()), str(uuid.uuid4())
+    events = [run_event("START", 5, child, job="step", run_facets={"parent": parent_facet(parent)}),
+              run_event("START", 10, parent, job="nightly"),
+              run_event("COMPLETE", 30, parent, job="nightly"),
+              run_event("COMPLETE", 40, child, job="step", run_facets={"parent": parent_facet(parent)})]
+    for order in ORDERS:
+        post_in_order(service, events, order)
+        run = run_of(service, order, parent)
+        assert (run["createdAt"], run["updatedAt"], run["startedAt"], run["endedAt"]) == (
+            at(5), at(40), at(10), at(30)), order
+
+
 def test_the_older_parent_run_facet_key_is_honoured(service):
     parent, child = str(uuid.uuid4()), str(uuid.uuid4())
     events = [run_event("COMPLETE", 10, child, job="step", run_facets={"parentRun": parent_facet(parent)})]
