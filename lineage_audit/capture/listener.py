@@ -39,6 +39,8 @@ _STOP = object()
 _FLUSH = object()  # marks how far flush() must wait
 # Recent SQL executions searched for a query's Spark jobs (its own is among the last few).
 RECENT_EXECUTIONS = 50
+# How long flush() waits for the command an inner write ran in, once Spark's listener bus looks idle.
+NESTED_GRACE_SECONDS = 10.0
 ACTIVE: "Capture | None" = None  # the capture installed in this process (capture/pause.py pauses it)
 
 
@@ -269,6 +271,11 @@ class Capture:
                 self._jsc.sc().listenerBus().waitUntilEmpty(int(timeout * 1000))
         except Exception:  # a stopped context has nothing left to deliver
             pass
+        # An inner write waits for the command that ran it, which Spark reports right after it;
+        # give that report a moment (the bus can be slow under load) before sending the write alone.
+        grace = min(deadline, time.monotonic() + NESTED_GRACE_SECONDS)
+        while self._nested and time.monotonic() < grace:
+            time.sleep(0.05)
         self._release_nested()
         self._queue.put(_FLUSH)
         while self._queue.unfinished_tasks and time.monotonic() < deadline:

@@ -21,6 +21,9 @@ APP_JOB = "lineage_audit_tests"
 
 
 def _install(spark, tmp_path: Path, **extra: str):
+    # Spark hands a listener the queries its bus still holds when it registers: let the bus deliver
+    # what earlier tests (and fixtures) ran first, so each capture sees only its own test's queries.
+    spark.sparkContext._jsc.sc().listenerBus().waitUntilEmpty(60_000)
     conf = {
         "spark.openlineage.transport.type": "file",
         "spark.openlineage.transport.location": str(tmp_path / "events.ndjson"),
@@ -298,3 +301,28 @@ def test_a_job_name_ends_in_the_output_folders_as_they_are_spelled(spark, tmp_pa
         f"{APP_JOB}.execute_insert_into_hadoop_fs_relation_command.1_StringIndexer_4a2b9c_data",
         f"{APP_JOB}.execute_insert_into_hadoop_fs_relation_command.out-dir_My_Table-V2",
     ]
+
+
+def test_flush_waits_for_the_command_an_inner_write_ran_in_when_spark_reports_it_late(monkeypatch, tmp_path):
+    # Spark reports a saveAsTable's inner write, then the CTAS; under load the CTAS can come after
+    # the listener bus looked idle. flush() must not send the inner write as a run of its own meanwhile.
+    from lineage_audit.capture.emitter import Emitter as _Emitter
+    from lineage_audit.capture.events import Application
+    from lineage_audit.capture.listener import Capture
+    from lineage_audit.capture.snapshot import CTAS, FILE_INSERT, DatasetRef, QuerySnapshot
+
+    processed = []
+    monkeypatch.setattr(Capture, "_process", lambda self, snapshot: processed.append(snapshot))
+    settings = resolve_settings({"spark.openlineage.transport.type": "console"})
+    app = Application(name="late", run_id="0f8fad5b-d9cb-469f-a165-70867728950e", spark_version="4", properties={}, namespace="tests")
+    capture = Capture(app, settings, _Emitter(settings.transport, str(tmp_path / "spool")))
+    capture._worker.start()
+    table = DatasetRef(uri="file:/warehouse/late_totals")
+    inner = QuerySnapshot(FILE_INSERT, "[]", table, ("id",), "Overwrite", (), metrics={"numOutputRows": 3},
+                          query_id=8, nested=True, query_uuid="inner")
+    ctas = QuerySnapshot(CTAS, "[]", table, ("id",), "ErrorIfExists", (), query_id=7)
+    capture._pair(inner, 8)
+    threading.Timer(0.5, capture._pair, (ctas, 7)).start()
+    assert capture.flush(timeout=20)
+    assert [(s.command, s.metrics, s.query_uuid) for s in processed] == [(CTAS, {"numOutputRows": 3}, "inner")]
+    capture.close(timeout=5)
