@@ -203,7 +203,9 @@ def _column_lineage(report: dict[str, Any]) -> str:
 
 
 def _ref(ref: dict[str, Any]) -> str:
-    return f'<code>{escape(ref["namespace"])}:{escape(ref["dataset"])}.{escape(ref["field"])}</code>'
+    """A column, or a whole dataset's rows where a step reaches the dataset rather than a field (field "")."""
+    column = f'.{escape(ref["field"])}' if ref.get("field") else " (rows)"
+    return f'<code>{escape(ref["namespace"])}:{escape(ref["dataset"])}{column}</code>'
 
 
 def _step(step: dict[str, Any]) -> str:

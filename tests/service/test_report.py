@@ -154,3 +154,42 @@ def test_names_resolve_full_short_or_within_a_namespace(loaded, service):
         resolve(client, "enriched", None)
     with pytest.raises(BadInput, match="no dataset in namespace 'file' is named 'nowhere'"):
         resolve(client, "nowhere", "file")
+
+
+def test_classes_of_customer_master_as_the_service_answers(loaded):
+    """customer_master holds full_name in the clear (PII.name from first_name and last_name) and email_hash masked
+    (PII.email, hashed by the customers job): the report keeps the service's answer, paths included."""
+    client, events = loaded
+    [write] = writes_of(events, "customer_master")
+    name = output_named(write, "customer_master")["name"]
+    report = build_report(client, "file", name, now=NOW)
+    answer = client.get(f"/namespaces/file/datasets/{name.replace('/', '%2F')}/classifications")
+    assert report["classifications"] == {"available": True, **answer}
+    fields = {f["field"]: f for f in report["classifications"]["fields"]}
+    assert [(c["class"], c["source"]["field"]) for c in fields["full_name"]["carries"]] == \
+        [("PII.name", "first_name"), ("PII.name", "last_name")]
+    [masked] = fields["email_hash"]["masked"]
+    assert (masked["class"], masked["maskedAt"]["transformation"]["masking"]) == ("PII.email", True)
+    assert masked["maskedAt"]["job"]["name"] == write["job"]["name"]
+    summary = report["summary"]
+    assert (summary["classesInTheClear"], summary["maskedClasses"]) == (["PII.name"], ["PII.email"])
+    assert {short_name(d["name"]) for d in report["upstream"]["rawSources"]} == {"raw_customers.csv"}
+
+
+def test_a_service_without_the_classification_routes_gives_a_report_that_says_so(loaded):
+    """An older service (before issue 14) answers 404 on the route: the report is still made, and says why the
+    section is empty rather than showing no classes."""
+    client, events = loaded
+    name = output_named(writes_of(events, "enriched_orders")[0], "enriched_orders")["name"]
+
+    class OlderService(AppClient):
+        def get(self, path, **params):
+            if path.endswith("/classifications"):
+                raise BadInput(f"Dataset '{name}/classifications' not found in namespace 'file'.")
+            return super().get(path, **params)
+
+    report = build_report(OlderService(client.test_client), "file", name, now=NOW)
+    assert report["classifications"] == {
+        "available": False, "reason": f"the service did not answer classifications: Dataset '{name}/classifications' "
+                                      "not found in namespace 'file'."}
+    assert report["summary"]["classesInTheClear"] is None
