@@ -100,10 +100,14 @@ def _summary(report: dict[str, Any]) -> str:
     last = summary["lastRun"]
     last_run = _text(None) if last is None else (
         f'{_state(last["state"])} {_text(last["endedAt"] or last["startedAt"])} (run <code>{escape(last["id"])}</code>)')
+    code = (last or {}).get("codeLocation")
+    last_code = _text(None) if code is None else (
+        f'<code>{escape(code["url"] or code["path"] or "")}</code>'
+        + (f' at commit <code data-testid="last-commit">{escape(code["commit"])}</code>' if code["commit"] else ""))
     failed = summary["failedRunCount"]
     runs = f'{summary["runCount"]}' + (f' (<strong class="badge state-FAILED">{failed} failed</strong>)' if failed else "")
     return _section("summary", "Summary", '<div class="summary">' + _facts([
-        ("Written by", writers), ("Runs that wrote it", runs), ("Last run", last_run),
+        ("Written by", writers), ("Runs that wrote it", runs), ("Last run", last_run), ("Its code", last_code),
         ("Rows in the current version", _count(summary["currentVersionRows"])),
         ("Raw sources", "<br>".join(f"<code>{escape(s)}</code>" for s in summary["rawSources"]) or _text(None)),
         ("Classes in the clear", _classes_list(summary["classesInTheClear"], "clear")),
