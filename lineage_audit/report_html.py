@@ -97,15 +97,10 @@ def _classes_list(classes: list[str] | None, kind: str) -> str:
 def _summary(report: dict[str, Any]) -> str:
     summary = report["summary"]
     writers = ", ".join(_job_name(w, w["parentJobName"]) for w in summary["writers"]) or _text(None)
-    last = summary["lastRun"]
-    last_run = _text(None) if last is None else (
-        f'{_state(last["state"])} {_text(last["endedAt"] or last["startedAt"])} (run <code>{escape(last["id"])}</code>)')
-    code = (last or {}).get("codeLocation")
-    last_code = _text(None) if code is None else (
-        f'<code>{escape(code["url"] or code["path"] or "")}</code>'
-        + (f' at commit <code data-testid="last-commit">{escape(code["commit"])}</code>' if code["commit"] else ""))
+    last_run, last_code = _last_run(summary["lastRun"])
     failed = summary["failedRunCount"]
-    runs = f'{summary["runCount"]}' + (f' (<strong class="badge state-FAILED">{failed} failed</strong>)' if failed else "")
+    runs = f'{summary["runCount"]}' + (
+        f' (<strong class="badge state-FAILED">{failed} failed</strong>)' if failed else "")
     return _section("summary", "Summary", '<div class="summary">' + _facts([
         ("Written by", writers), ("Runs that wrote it", runs), ("Last run", last_run), ("Its code", last_code),
         ("Rows in the current version", _count(summary["currentVersionRows"])),
@@ -116,6 +111,19 @@ def _summary(report: dict[str, Any]) -> str:
         ("Ledger head", f'<code>{escape(str(report["ledger"]["headHash"]))}</code> '
                         f'({_count(report["ledger"]["length"])} events)'),
     ], "summary-facts") + "</div>")
+
+
+def _last_run(last: dict[str, Any] | None) -> tuple[str, str]:
+    """The last run (state, time, id) and the code it ran (location, commit)."""
+    if last is None:
+        return _text(None), _text(None)
+    run = (f'{_state(last["state"])} {_text(last["endedAt"] or last["startedAt"])} '
+           f'(run <code>{escape(last["id"])}</code>)')
+    code = last.get("codeLocation")
+    if code is None:
+        return run, _text(None)
+    commit = f' at commit <code data-testid="last-commit">{escape(code["commit"])}</code>' if code["commit"] else ""
+    return run, f'<code>{escape(code["url"] or code["path"] or "")}</code>{commit}'
 
 
 def _version(report: dict[str, Any]) -> str:
@@ -173,8 +181,8 @@ def _upstream(report: dict[str, Any]) -> str:
             f'<td>{"<br>".join(_dataset_code(d) for d in j["inputs"])}</td>'
             f'<td>{"<br>".join(_dataset_code(d) for d in j["outputs"])}</td></tr>' for j in upstream["jobs"]]
     sources = "".join(f'<li data-source="{escape(d["name"])}">{_dataset_code(d)}</li>' for d in upstream["rawSources"])
-    content = (f'<p class="note">Job steps back from this table (1: the jobs that write it), each with all it reads '
-               f'and writes. Raw sources are the datasets on the way that no job writes.</p>'
+    content = ('<p class="note">Job steps back from this table (1: the jobs that write it), each with all it reads '
+               'and writes. Raw sources are the datasets on the way that no job writes.</p>'
                + (_table(["Steps back", "Job", "Reads", "Writes"], rows, "upstream-table") if rows
                   else '<p class="none">No job writes it.</p>')
                + f'<h3>Raw sources ({len(upstream["rawSources"])})</h3>'

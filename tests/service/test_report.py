@@ -77,7 +77,8 @@ def test_enriched_orders_report_from_the_real_events(loaded):
     version = client.get(f"/namespaces/file/datasets/{name.replace('/', '%2F')}")["currentVersion"]
     assert report["currentVersion"]["version"] == version == run["datasetVersion"]
     assert report["currentVersion"]["createdByRun"]["id"] == run["id"]
-    assert report["currentVersion"]["lifecycleState"] == output["facets"]["lifecycleStateChange"]["lifecycleStateChange"]
+    lifecycle = output["facets"]["lifecycleStateChange"]["lifecycleStateChange"]
+    assert report["currentVersion"]["lifecycleState"] == lifecycle
 
     summary = report["summary"]
     assert [(w["name"], w["parentJobName"]) for w in summary["writers"]] == [(write["job"]["name"], "orders")]

@@ -67,7 +67,8 @@ def test_enriched_orders_report_reads_offline(offline_page, reports, live, pipel
         "Column lineage", "Classes its columns carry", "Event ledger head"])
     write = writer_of(two_job_events(pipeline_events), "enriched_orders")
     summary = page.locator('[data-testid="summary-facts"]')
-    expect(summary.locator('dd[data-fact="Written by"]')).to_contain_text(f"orders (data-lineage-audit:{write['job']['name']})")
+    expect(summary.locator('dd[data-fact="Written by"]')).to_contain_text(
+        f"orders (data-lineage-audit:{write['job']['name']})")
     expect(summary.locator('dd[data-fact="Last run"]')).to_contain_text("COMPLETED")
     expect(summary.locator('[data-testid="last-commit"]')).to_have_text(
         write["job"]["facets"]["sourceCodeLocation"]["version"])
