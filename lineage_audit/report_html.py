@@ -30,7 +30,7 @@ tr.failed td { background: #fdf0ef; } .clear { background: #fbd9d7; color: #8f1d
 .masked { background: #dde9fb; color: #1f4b8f; } .influenced { background: #f1e6fb; color: #5b2a86; }
 .summary { background: #f7f9fc; border: 1px solid #dfe4ec; border-radius: 6px; padding: 10px 16px; }
 .none { color: #8a93a3; font-style: italic; } ol.path { margin: 4px 0 4px 18px; padding: 0; }
-.note { color: #5a6475; font-size: 13px; }
+.note { color: #5a6475; font-size: 13px; } tr[data-field] > td:first-child code { white-space: nowrap; }
 @media print { body { background: #fff; } main { padding: 0; } }
 """
 
