@@ -2,6 +2,7 @@
 // never touches the graph's layout.
 import type { ReactNode } from "react";
 import { paths } from "../api";
+import { ClassBadges, DatasetClassSummary, useDatasetClasses } from "../components/ClassBadges";
 import { StateBadge } from "../components/StateBadge";
 import { errorOfRun, sourceLocation } from "../components/runs";
 import { fieldIdOfKey, fieldOfKey, formatDuration, formatTime, shortDatasetName } from "../names";
@@ -151,15 +152,18 @@ function JobFacts({ node, asOf }: { node: GraphNode; asOf: string | null }) {
 /** The dataset's schema; in a "changes since" view, the fields removed since are listed last, struck out. */
 function DatasetFields({ node, removed }: { node: GraphNode; removed: Field[] }) {
   const gone = new Set(removed.map((f) => f.name));
+  const classes = useDatasetClasses(node.namespace, node.name);
   return (
     <>
       <h3>Schema ({node.fields.length - gone.size} fields)</h3>
-      <table className="mini-table">
+      <DatasetClassSummary data={classes.data} />
+      <table className="mini-table" data-testid="panel-schema">
         <tbody>
           {node.fields.map((f) => (
-            <tr key={f.name} className={gone.has(f.name) ? "removed-field" : ""}>
+            <tr key={f.name} className={gone.has(f.name) ? "removed-field" : ""} data-field={f.name}>
               <td>{f.name}</td>
               <td className="muted">{gone.has(f.name) ? `${f.type ?? ""} (removed)` : (f.type ?? "")}</td>
+              <td data-testid="field-classes"><ClassBadges entry={classes.byField.get(f.name)} /></td>
             </tr>
           ))}
         </tbody>

@@ -1,0 +1,63 @@
+// A field's classes as badges (issue 14): red in the clear, grey and struck through when masked, outlined when
+// only an influence; the tooltip tells the path of jobs and columns each came through.
+import { useMemo } from "react";
+import { paths } from "../api";
+import { badgeLabel, badgeTitle, badgesOf, type Exposure } from "../classes";
+import { usePolled } from "../poll";
+import type { DatasetClassifications, FieldClasses } from "../types";
+
+export function ClassBadges({ entry }: { entry: FieldClasses | undefined }) {
+  const badges = badgesOf(entry);
+  if (!badges.length) return null;
+  return (
+    <span className="class-badges">
+      {badges.map((badge) => (
+        <span key={`${badge.exposure}:${badge.cls}`} className={`class-badge exposure-${badge.exposure}`}
+          data-testid="class-badge" data-class={badge.cls} data-exposure={badge.exposure} title={badgeTitle(badge)}>
+          {badgeLabel(badge)}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/** One dataset's classes (its per-dataset route), polled; `byField` by field name. */
+export function useDatasetClasses(namespace: string, name: string) {
+  const answer = usePolled<DatasetClassifications>(paths.datasetClassifications(namespace, name));
+  const byField = useMemo(
+    () => new Map((answer.data?.fields ?? []).map((entry) => [entry.field, entry])), [answer.data]);
+  return { data: answer.data, byField, error: answer.error };
+}
+
+function ClassList({ label, classes, exposure }: { label: string; classes: string[]; exposure: Exposure }) {
+  if (!classes.length) return null;
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd data-testid={`dataset-classes-${exposure}`}>
+        {classes.map((cls) => (
+          <span key={cls} className={`class-badge exposure-${exposure}`} data-class={cls}>
+            {badgeLabel({ cls, exposure })}
+          </span>
+        ))}
+      </dd>
+    </>
+  );
+}
+
+/** The dataset's classes in short: in the clear, masked, influencing its rows. */
+export function DatasetClassSummary({ data }: { data: DatasetClassifications | undefined }) {
+  if (!data) return null;
+  const rows = [...new Set(data.rowsInfluencedBy.map((c) => c.class))].sort();
+  const influenced = [...new Set([...data.influencedByClasses, ...rows])].sort();
+  if (!data.classes.length && !data.maskedClasses.length && !influenced.length) {
+    return <p className="muted small" data-testid="dataset-classes-none">No personal or classified data reaches it.</p>;
+  }
+  return (
+    <dl className="facts wide class-summary" data-testid="dataset-classes">
+      <ClassList label="In the clear" classes={data.classes} exposure="clear" />
+      <ClassList label="Masked" classes={data.maskedClasses} exposure="masked" />
+      <ClassList label="Influenced by" classes={influenced} exposure="influenced" />
+    </dl>
+  );
+}
