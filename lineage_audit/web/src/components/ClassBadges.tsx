@@ -29,35 +29,37 @@ export function useDatasetClasses(namespace: string, name: string) {
   return { data: answer.data, byField, error: answer.error };
 }
 
-function ClassList({ label, classes, exposure }: { label: string; classes: string[]; exposure: Exposure }) {
+function ClassList({ label, classes, exposure, testId }: {
+  label: string; classes: string[]; exposure: Exposure; testId: string;
+}) {
   if (!classes.length) return null;
   return (
     <>
       <dt>{label}</dt>
-      <dd data-testid={`dataset-classes-${exposure}`}>
+      <dd data-testid={testId}>
         {classes.map((cls) => (
-          <span key={cls} className={`class-badge exposure-${exposure}`} data-class={cls}>
-            {badgeLabel({ cls, exposure })}
-          </span>
+          <span key={cls} className={`class-badge exposure-${exposure}`} data-class={cls}
+            title={badgeLabel({ cls, exposure })}>{cls}</span>
         ))}
       </dd>
     </>
   );
 }
 
-/** The dataset's classes in short: in the clear, masked, influencing its rows. */
+/** The dataset's classes in short: in the clear, masked, influencing some field, influencing which rows it has. */
 export function DatasetClassSummary({ data }: { data: DatasetClassifications | undefined }) {
   if (!data) return null;
   const rows = [...new Set(data.rowsInfluencedBy.map((c) => c.class))].sort();
-  const influenced = [...new Set([...data.influencedByClasses, ...rows])].sort();
-  if (!data.classes.length && !data.maskedClasses.length && !influenced.length) {
-    return <p className="muted small" data-testid="dataset-classes-none">No personal or classified data reaches it.</p>;
+  if (!data.classes.length && !data.maskedClasses.length && !data.influencedByClasses.length && !rows.length) {
+    return <p className="muted small" data-testid="dataset-classes-none">No classified data reaches it.</p>;
   }
   return (
     <dl className="facts wide class-summary" data-testid="dataset-classes">
-      <ClassList label="In the clear" classes={data.classes} exposure="clear" />
-      <ClassList label="Masked" classes={data.maskedClasses} exposure="masked" />
-      <ClassList label="Influenced by" classes={influenced} exposure="influenced" />
+      <ClassList label="In the clear" classes={data.classes} exposure="clear" testId="dataset-classes-clear" />
+      <ClassList label="Masked" classes={data.maskedClasses} exposure="masked" testId="dataset-classes-masked" />
+      <ClassList label="Fields influenced by" classes={data.influencedByClasses} exposure="influenced"
+        testId="dataset-classes-influenced" />
+      <ClassList label="Rows influenced by" classes={rows} exposure="influenced" testId="dataset-classes-rows" />
     </dl>
   );
 }
