@@ -113,6 +113,9 @@ def test_dataset_page_shows_a_badge_per_class_with_the_path_it_came_through(
         assert set(shown) == want, row
     page.locator("[data-testid=schema]").scroll_into_view_if_needed()
     screenshot(page, "sensitive-dataset")
+    page.get_by_test_id("sensitive-graph-link").click()  # the dataset's graph with the filter on
+    expect(page.get_by_test_id("sensitive-toggle")).to_be_checked()
+    expect(page.get_by_test_id("column-toggle")).to_be_checked()
 
 
 def graph_field_badges(page) -> dict[str, Badges]:
@@ -141,6 +144,8 @@ def test_graph_fields_carry_the_badges_the_api_gives_and_the_side_panel_lists_th
     badge = email_hash.locator("[data-testid=class-badge]")
     expect(badge).to_have_attribute("data-exposure", "masked")
     expect(badge.locator("title")).to_contain_text("masked by ")
+    email_hash.locator(".field-name").click()  # selected: its classes in the side panel too
+    expect(page.get_by_test_id("panel-field-classes").get_by_test_id("class-badge")).to_have_text("PII.email masked")
 
     page.locator(f'[data-testid=graph-node][data-node-id="dataset:{processed[0]}:{processed[1]}"] .node-label'
                  ).click()
@@ -222,6 +227,15 @@ def test_the_filter_on_a_lineage_graph_lights_the_names_and_sets_the_masked_emai
     want = {f: exposure_for(classified.get(f), None)
             for f in sensitive_marks(page, "[data-testid=graph-field]", "data-field-id")}
     assert eventually(lambda: sensitive_marks(page, "[data-testid=graph-field]", "data-field-id"), want) == want
+    # drawn so: the rest dimmed, a name in the clear on red, the masked email hash on grey
+    style = "(e, p) => getComputedStyle(e.querySelector('.field-row') ?? e)[p]"
+    dimmed = page.locator("[data-testid=graph-field][data-sensitive=none]").first
+    assert dimmed.evaluate("e => getComputedStyle(e).opacity") == "0.3"
+    name = page.locator(f'[data-testid=graph-field][data-field-id="datasetField:{processed[0]}:{processed[1]}:'
+                        'first_name"]')
+    assert name.get_attribute("data-sensitive") == "clear"
+    assert name.evaluate(style, "fill") == "rgb(254, 226, 226)"
+    assert page.locator(field).evaluate(style, "fill") == "rgb(241, 245, 249)"
     # the picture: the dataset centred, selected (its schema and classes in the panel) and near enough to read
     page.get_by_label("Find a node in the graph").fill(processed[1].rsplit("/", 1)[-1])
     page.get_by_label("Find a node in the graph").press("Enter")

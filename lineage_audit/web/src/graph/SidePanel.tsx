@@ -14,6 +14,7 @@ import type { GraphChanges } from "./changes";
 import { ChangeDetails } from "./ChangeDetails";
 import { traceOf, type ColumnGraph, type FieldEdge, type Highlight } from "./columns";
 import type { GraphModel, GraphNode } from "./model";
+import type { ClassIndex } from "../classes";
 
 interface PanelProps {
   model: GraphModel | null;
@@ -29,6 +30,8 @@ interface PanelProps {
   hint?: ReactNode;
   /** what changed since a moment, in a "changes since" view */
   changes?: GraphChanges | null;
+  /** the classes of classified fields by field key, once read (a selected field's badges) */
+  classes?: ClassIndex | null;
 }
 
 export function SidePanel(props: PanelProps) {
@@ -38,7 +41,7 @@ export function SidePanel(props: PanelProps) {
     <aside className="side-panel" data-testid="side-panel">
       {selectedField && props.columns ? (
         <FieldDetails id={selectedField} columns={props.columns} marks={props.marks} onSelect={props.onSelectField}
-          model={model} onCenter={props.onCenter} />
+          model={model} onCenter={props.onCenter} classes={props.classes ?? null} />
       ) : node ? (
         <NodeDetails node={node} model={model!} onCenter={props.onCenter} options={props.options}
           changes={props.changes ?? null} />
@@ -189,9 +192,9 @@ function edgeNote(edge: FieldEdge): string {
   return `${edge.transformation}${edge.masking ? " · masked" : ""}${edge.description ? ` · ${edge.description}` : ""}`;
 }
 
-function FieldDetails({ id, columns, marks, onSelect, model, onCenter }: {
+function FieldDetails({ id, columns, marks, onSelect, model, onCenter, classes }: {
   id: string; columns: ColumnGraph; marks: Map<string, Highlight> | null; onSelect: (id: string) => void;
-  model: GraphModel | null; onCenter: (id: string) => void;
+  model: GraphModel | null; onCenter: (id: string) => void; classes: ClassIndex | null;
 }) {
   const { dataset, field } = fieldOfKey(id);
   const inputs = columns.into.get(id) ?? [];
@@ -205,6 +208,9 @@ function FieldDetails({ id, columns, marks, onSelect, model, onCenter }: {
       <p className="panel-kind">Field</p>
       <h2 className="panel-title">{field}</h2>
       <p className="full-name">{dataset}</p>
+      {classes?.has(id) && (
+        <p data-testid="panel-field-classes"><ClassBadges entry={classes.get(id)} /></p>
+      )}
       <p>
         {upstream.length} upstream field{upstream.length === 1 ? "" : "s"}, {downstream} downstream.
       </p>

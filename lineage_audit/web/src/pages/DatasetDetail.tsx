@@ -162,6 +162,10 @@ export function DatasetDetail({ namespace, name }: { namespace: string; name: st
         <a className="button" href={hrefs.lineage(datasetNodeId(namespace, name), { columns: true })}>
           Column lineage graph
         </a>
+        <a className="button" data-testid="sensitive-graph-link"
+          href={hrefs.lineage(datasetNodeId(namespace, name), { columns: true, sensitive: true })}>
+          Sensitive data graph
+        </a>
       </div>
       <p className="full-name">{name}</p>
       {data && (

@@ -154,7 +154,7 @@ export function LineagePage({ route }: { route: Route }) {
         </div>
         <SidePanel model={model} root={node} selectedNode={selectedNode} selectedField={selectedField}
           columns={columnData.graph} marks={marks} onSelectField={selectField} onCenter={centerOn}
-          options={options} changes={lineage.changes} />
+          options={options} changes={lineage.changes} classes={classes.index} />
       </div>
     </div>
   );

@@ -157,6 +157,7 @@ function PipelineGraph({ namespace, columns, namespaces, sensitive, cls }: {
         </div>
         <SidePanel model={model} root="" selectedNode={selectedNode} selectedField={selectedField}
           columns={columnGraph} marks={marks} onSelectField={selectField} onCenter={centerOn} options={options}
+          classes={classes.index}
           hint={model && lineage.data && (
             <JobList namespace={namespace} graph={lineage.data.graph} model={model} applications={applications}
               onCenter={centerOn} />
