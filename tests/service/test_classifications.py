@@ -212,6 +212,9 @@ def test_an_ingested_event_changes_the_next_answer(audit_service):
     assert second["storeVersion"] > first["storeVersion"]
     assert "contact_list" in {f["dataset"] for f in second["fields"]}
     assert audit_service.get(f"{API}/audit/policy").json()["checkedFields"] == 11
+    # a soft-deleted job writes nothing any more: its output is no longer checked
+    assert audit_service.delete(f"{API}/namespaces/tests/jobs/report").status_code == 200
+    assert audit_service.get(f"{API}/audit/policy").json()["checkedFields"] == 9
     # a soft-deleted dataset leaves the answer, and the path through it
     assert audit_service.delete(f"{API}/namespaces/warehouse/datasets/mart").status_code == 200
     assert field_entry(audit_service, "contact_list", "email")["carries"] == []
