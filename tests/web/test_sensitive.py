@@ -18,7 +18,7 @@ from tests.web.events import JOB_NAMESPACE
 from tests.web.expected import field_id
 from tests.web.live_service import serve_events
 from tests.web.test_graph import eventually, written
-from tests.web.ui import attributes, detail_url, graph_url, pipeline_url, wait_for_graph
+from tests.web.ui import attributes, detail_url, graph_url, pipeline_url, visible_text, wait_for_graph
 
 EXPOSURES = ("clear", "masked", "influenced")
 Badges = frozenset  # of (class, exposure)
@@ -132,7 +132,7 @@ def graph_field_badges(page) -> dict[str, Badges]:
 
 def test_graph_fields_carry_the_badges_the_api_gives_and_the_side_panel_lists_them(
         page, processed, classified, screenshot):
-    page.goto(graph_url(f"dataset:{processed[0]}:{processed[1]}", depth=1, columns=True))
+    page.goto(graph_url(f"dataset:{processed[0]}:{processed[1]}", depth=1, columns=True, full=False))
     wait_for_graph(page)
     expect(page.locator("[data-testid=graph-field]").first).to_be_visible()
     expected = {f: badges_of(classified[f]) if f in classified else frozenset() for f in graph_field_badges(page)}
@@ -153,6 +153,9 @@ def test_graph_fields_carry_the_badges_the_api_gives_and_the_side_panel_lists_th
     want = {f.rsplit(":", 1)[-1]: b for f, b in expected.items() if f.startswith(f"datasetField:{processed[0]}:"
                                                                                     f"{processed[1]}:")}
     assert eventually(lambda: dataset_page_badges(panel, "[data-testid=panel-schema]"), want) == want
+    page.get_by_label("Find a node in the graph").fill(processed[1].rsplit("/", 1)[-1])
+    page.get_by_label("Find a node in the graph").press("Enter")
+    page.get_by_test_id("zoom-in").click()
     screenshot(page, "sensitive-badges")
 
 
@@ -200,6 +203,17 @@ def test_the_sensitive_filter_lights_exactly_the_fields_holding_a_class_and_surv
 
     check(None)
     screenshot(page, "sensitive-pipeline")
+    # a field holding more classes than its row has room for: the first badges, then "+n" naming the rest
+    shown_fields = sensitive_marks(page, "[data-testid=graph-field]", "data-field-id")
+    crowded = max(shown_fields, key=lambda f: len(badges_of(classified[f])) if f in classified else 0)
+    classes_held = {cls for cls, _ in badges_of(classified[crowded])}
+    assert len(classes_held) >= 4, (crowded, classes_held)
+    row = page.locator(f'[data-testid=graph-field][data-field-id="{crowded}"]')
+    drawn = set(row.locator("[data-testid=class-badge]").evaluate_all("els => els.map(e => e.dataset.class)"))
+    more = row.locator(".field-badge-more")
+    assert visible_text(more) == f"+{len(classes_held) - len(drawn)}"
+    rest = more.locator("title").text_content()
+    assert drawn and all(cls in rest for cls in classes_held - drawn) and not any(cls in rest for cls in drawn)
     page.reload()
     wait_for_graph(page)
     expect(page.get_by_test_id("sensitive-toggle")).to_be_checked()
@@ -242,3 +256,15 @@ def test_the_filter_on_a_lineage_graph_lights_the_names_and_sets_the_masked_emai
     expect(page.get_by_test_id("panel-schema")).to_be_visible()
     page.get_by_test_id("zoom-in").click()
     screenshot(page, "sensitive-graph")
+
+
+def test_in_a_past_view_the_filter_says_its_classes_are_the_current_ones(page, processed):
+    page.goto(graph_url(f"dataset:{processed[0]}:{processed[1]}", depth=1, columns=True, full=False)
+              + "&sensitive=1&class=PII.name&asOf=2099-01-01T00%3A00%3A00Z")
+    wait_for_graph(page)
+    expect(page.get_by_test_id("sensitive-now")).to_have_text(
+        "The classes shown are the current ones, not as of this moment.")
+    expect(page.get_by_test_id("sensitive-class")).to_have_value("PII.name")
+    field = f'[data-testid=graph-field][data-field-id="datasetField:{processed[0]}:{processed[1]}:'
+    expect(page.locator(field + 'first_name"]')).to_have_attribute("data-sensitive", "clear")
+    expect(page.locator(field + 'email_hash"]')).to_have_attribute("data-sensitive", "none")  # PII.email only
