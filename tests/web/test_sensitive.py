@@ -258,13 +258,18 @@ def test_the_filter_on_a_lineage_graph_lights_the_names_and_sets_the_masked_emai
     screenshot(page, "sensitive-graph")
 
 
-def test_in_a_past_view_the_filter_says_its_classes_are_the_current_ones(page, processed):
-    page.goto(graph_url(f"dataset:{processed[0]}:{processed[1]}", depth=1, columns=True, full=False)
-              + "&sensitive=1&class=PII.name&asOf=2099-01-01T00%3A00%3A00Z")
+def test_in_a_past_view_the_badges_and_the_filter_say_their_classes_are_the_current_ones(page, processed):
+    past = graph_url(f"dataset:{processed[0]}:{processed[1]}", depth=1, columns=True, full=False) \
+        + "&asOf=2099-01-01T00%3A00%3A00Z"
+    field = f'[data-testid=graph-field][data-field-id="datasetField:{processed[0]}:{processed[1]}:'
+    page.goto(past)
     wait_for_graph(page)
+    expect(page.locator(field + 'first_name"]')).to_have_attribute("data-classes", "PII.name")
     expect(page.get_by_test_id("sensitive-now")).to_have_text(
         "The classes shown are the current ones, not as of this moment.")
+    page.goto(past + "&sensitive=1&class=PII.name")
+    wait_for_graph(page)
+    expect(page.get_by_test_id("sensitive-now")).to_have_count(1)
     expect(page.get_by_test_id("sensitive-class")).to_have_value("PII.name")
-    field = f'[data-testid=graph-field][data-field-id="datasetField:{processed[0]}:{processed[1]}:'
     expect(page.locator(field + 'first_name"]')).to_have_attribute("data-sensitive", "clear")
     expect(page.locator(field + 'email_hash"]')).to_have_attribute("data-sensitive", "none")  # PII.email only

@@ -129,7 +129,7 @@ export function LineagePage({ route }: { route: Route }) {
           {sensitive && classes.error && (
             <p className="error-box" data-testid="sensitive-failure">Classes unavailable: {classes.error.message}</p>
           )}
-          {sensitive && asOf && (
+          {asOf && (sensitive || (columns && Boolean(classes.index?.size))) && (
             <p className="stale-note" data-testid="sensitive-now">
               The classes shown are the current ones, not as of this moment.
             </p>
