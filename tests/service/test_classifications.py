@@ -33,6 +33,9 @@ POLICY = """
 outputs:
   - dataset: mart
     allow: {"PII.*": the customer mart is a system of record}
+  - dataset: STAGED
+    columns: [EMAIL, phone]
+    allow: {PII.email: staging keeps the address for the merge}
 """
 CUSTOMERS = {"email": "string", "name": "string", "phone": "string", "country": "string"}
 
@@ -153,9 +156,10 @@ def test_policy_names_the_violation_with_its_path(audit_service):
     assert body["passed"] is False and body["policy"].endswith("policy.yml")
     assert body["checkedFields"] == 5 + 3 + 2 + 1  # staged, mart, contact_list, master
     found = {(v["dataset"], v["field"], v["class"]): v for v in body["violations"]}
-    # mart is allowed; hashes and counts (masked) and country (influenced) never violate
+    # mart is allowed, staged only in its email column; hashes and counts (masked) and country (influenced)
+    # never violate
     assert sorted(found) == [("contact_list", "email", "PII.email"), ("master", "email", "PII.email"),
-                             ("staged", "email", "PII.email"), ("staged", "name_upper", "PII.name")]
+                             ("staged", "name_upper", "PII.name")]
     assert summary([found[("contact_list", "email", "PII.email")]]) == [
         ("PII.email", "crm_customers.email", ["stage:staged.email", "mart:mart.email", "report:contact_list.email"])]
     assert audit_service.get(f"{API}/audit/policy", params={"namespace": "tests"}).json()["violations"] == []
