@@ -107,4 +107,8 @@ export const paths = {
   runsDiff: (from: string, to: string) => `/audit/diff/runs?from=${enc(from)}&to=${enc(to)}`,
   datasetDiff: (ns: string, name: string, from: string) =>
     `/namespaces/${enc(ns)}/datasets/${enc(name)}/diff?from=${enc(from)}`,
+  // where personal data flows (issue 14): the classes every classified field carries, one dataset's fields
+  classifications: () => "/audit/classifications",
+  datasetClassifications: (ns: string, name: string) =>
+    `/namespaces/${enc(ns)}/datasets/${enc(name)}/classifications`,
 };

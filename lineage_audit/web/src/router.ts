@@ -63,6 +63,9 @@ export interface LineageLinkOptions {
   full?: boolean;
   asOf?: string | null;
   since?: string | null;
+  /** the "sensitive data" filter on; `cls`: one class only (else every class) */
+  sensitive?: boolean;
+  cls?: string | null;
 }
 
 export const hrefs = {
@@ -82,10 +85,28 @@ export const hrefs = {
     query.set("full", options.full ? "1" : "0");
     if (options.asOf) query.set("asOf", options.asOf);
     else if (options.since) query.set("since", options.since);
+    setSensitive(query, options);
     return `#/lineage?${query.toString()}`;
   },
-  pipeline: (ns?: string, options: { columns?: boolean } = {}) =>
-    (ns ? `#/pipeline/${enc(ns)}` : "#/pipeline") + (options.columns ? "?columns=1" : ""),
+  pipeline: (ns?: string, options: { columns?: boolean; sensitive?: boolean; cls?: string | null } = {}) => {
+    const query = new URLSearchParams();
+    if (options.columns) query.set("columns", "1");
+    setSensitive(query, options);
+    const text = query.toString();
+    return (ns ? `#/pipeline/${enc(ns)}` : "#/pipeline") + (text ? `?${text}` : "");
+  },
 };
 
 export const DEFAULT_DEPTH = 5;
+
+function setSensitive(query: URLSearchParams, options: { sensitive?: boolean; cls?: string | null }): void {
+  if (!options.sensitive) return;
+  query.set("sensitive", "1");
+  if (options.cls) query.set("class", options.cls);
+}
+
+/** The "sensitive data" filter a page's address asks for: `sensitive=1[&class=<class>]`. */
+export function sensitiveOf(query: URLSearchParams): { sensitive: boolean; cls: string | null } {
+  const sensitive = query.get("sensitive") === "1";
+  return { sensitive, cls: sensitive ? query.get("class") || null : null };
+}

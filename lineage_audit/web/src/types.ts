@@ -237,3 +237,49 @@ export interface LineageDiff {
   datasets: DatasetDiff[];
   changed: boolean;
 }
+
+// -- where personal data flows (issue 14): classes of fields, from GET /audit/classifications ----------------
+
+export interface ClassRef {
+  namespace: string;
+  dataset: string;
+  field: string;
+}
+
+/** One hop of a class's path: a job's column lineage edge from one field to another. */
+export interface ClassStep {
+  job: { namespace: string; name: string } | null;
+  from: ClassRef;
+  to: ClassRef;
+  transformation: { type: string; subtype: string | null; masking: boolean; description: string | null };
+}
+
+/** A class reaching a field: the source column it was declared on, and the path from there. */
+export interface ClassCarry {
+  class: string;
+  source: ClassRef & { origin: "rule" | "tag" | "facet"; detail: string };
+  path: ClassStep[]; // [] at the source itself
+  maskedAt?: ClassStep; // in "masked": the step that masked it
+}
+
+export interface FieldClasses extends ClassRef {
+  type: string | null;
+  carries: ClassCarry[]; // in the clear
+  masked: ClassCarry[]; // stopped by a masking transformation
+  influencedBy: ClassCarry[]; // an INDIRECT dependency on a field carrying the class in the clear
+}
+
+export interface Classifications {
+  classes: { name: string; description: string }[];
+  fields: FieldClasses[]; // only fields with a class of any kind
+  storeVersion: number;
+}
+
+export interface DatasetClassifications {
+  id: { namespace: string; name: string };
+  classes: string[];
+  maskedClasses: string[];
+  influencedByClasses: string[];
+  rowsInfluencedBy: ClassCarry[];
+  fields: FieldClasses[]; // every current field
+}

@@ -10,6 +10,8 @@ import { NodeView } from "./NodeView";
 import { useZoomPan } from "./zoom";
 import { Legend } from "./Legend";
 import type { GraphChanges } from "./changes";
+import { exposureOf, type ClassIndex } from "../classes";
+import type { SensitiveFilter, SensitiveView } from "./sensitive";
 
 export interface PlacedLayout {
   layout: Layout;
@@ -32,6 +34,10 @@ interface CanvasProps {
   centerRequest: { id: string; seq: number } | null;
   /** changes since a moment (added, removed, changed), drawn in colour; absent: the plain graph */
   changes?: GraphChanges | null;
+  /** classes of the classified fields (badges at the column level), once read */
+  classes?: ClassIndex | null;
+  /** the "sensitive data" filter when on, and what it lights in this graph */
+  sensitive?: { filter: SensitiveFilter; view: SensitiveView } | null;
 }
 
 function arrowOf(traced: string, change: string, touches: boolean): string {
@@ -113,9 +119,16 @@ function labelPlaces(drawn: FieldEdge[], anchors: Map<string, { left: number; ri
   return places;
 }
 
-const FieldEdges = memo(function FieldEdges({ model, layout, columns, fieldNames, marks }: {
+/** With the filter on, what an edge carries: the class reaching its target, when its source holds it in the clear. */
+function edgeExposure(edge: FieldEdge, classes: ClassIndex | null, filter: SensitiveFilter | null): string {
+  if (!filter || !classes) return "";
+  if (exposureOf(classes.get(edge.from), filter.cls) !== "clear") return "";
+  return exposureOf(classes.get(edge.to), filter.cls) ?? "";
+}
+
+const FieldEdges = memo(function FieldEdges({ model, layout, columns, fieldNames, marks, classes, filter }: {
   model: GraphModel; layout: Layout; columns: ColumnGraph; fieldNames: Map<string, string[]>;
-  marks: Map<string, Highlight> | null;
+  marks: Map<string, Highlight> | null; classes: ClassIndex | null; filter: SensitiveFilter | null;
 }) {
   const anchors = useMemo(() => fieldAnchors(model, layout, fieldNames), [model, layout, fieldNames]);
   const drawn = useMemo(() => columns.edges.filter((e) => anchors.has(e.from) && anchors.has(e.to)),
@@ -128,12 +141,13 @@ const FieldEdges = memo(function FieldEdges({ model, layout, columns, fieldNames
         const b = anchors.get(edge.to)!;
         const place = places.get(edge)!;
         const hl = marks ? edgeHighlight(edge, marks) : null;
+        const carried = edgeExposure(edge, classes, filter);
         return (
           <g key={edgeKey(edge.from, edge.to)} data-testid="field-edge" data-from={edge.fromId} data-to={edge.toId}
             data-transformation={edge.transformation} data-masking={edge.masking ? "true" : "false"}
-            data-highlight={hl ?? ""}
+            data-highlight={hl ?? ""} data-sensitive={carried}
             className={`field-edge${hl ? ` hl-${hl}` : ""}${edge.masking ? " masked" : ""}${
-              place.crowded ? " crowded" : ""}`}>
+              place.crowded ? " crowded" : ""}${carried ? ` sensitive-${carried}` : ""}`}>
             <path d={fieldCurve(a.right, a.y, b.left, b.y)} />
             <text x={place.x} y={place.y} textAnchor="end">
               {place.lines.map((line, i) => <tspan key={line} x={place.x} dy={i ? LINE : 0}>{line}</tspan>)}
@@ -157,6 +171,9 @@ function enclosing(ids: string[], layout: Layout): { x: number; y: number; width
 
 function GraphCanvasInner(props: CanvasProps) {
   const { model, placed, layoutCount, selectedNode, columns, fieldNames, marks } = props;
+  const classes = props.classes ?? null;
+  const filter = props.sensitive?.filter ?? null;
+  const view = props.sensitive?.view ?? null;
   const { layout } = placed;
   const zoom = useZoomPan();
   const containerRef = useRef<HTMLDivElement | null>(null);
@@ -219,7 +236,9 @@ function GraphCanvasInner(props: CanvasProps) {
   };
 
   return (
-    <div ref={containerRef} className={`graph${columns ? " columns-on" : ""}${props.changes ? " changes-on" : ""}`}
+    <div ref={containerRef}
+      className={`graph${columns ? " columns-on" : ""}${props.changes ? " changes-on" : ""}${
+        view ? " sensitive-on" : ""}`}
       data-testid="graph"
       data-node-count={model.nodes.length} data-edge-count={model.edges.length} data-layout-count={layoutCount}>
       <svg ref={zoom.svgRef} className="graph-svg" onClick={onClick} onDoubleClick={onDoubleClick}>
@@ -249,12 +268,14 @@ function GraphCanvasInner(props: CanvasProps) {
                   focused={node.id === props.root} fieldNames={fieldNames?.get(node.id) ?? null}
                   marks={markedNodes.has(node.id) ? marks : null} trace={trace?.jobs.get(node.id) ?? null}
                   change={props.changes?.nodes.get(node.id) ?? null}
-                  fieldChanges={props.changes?.fields.has(node.id) ? props.changes.fieldMarks : null} />
+                  fieldChanges={props.changes?.fields.has(node.id) ? props.changes.fieldMarks : null}
+                  classes={classes} filter={filter} sensitive={view ? (view.nodes.get(node.id) ?? "") : null} />
               ) : null;
             })}
           </g>
           {columns && fieldNames && (
-            <FieldEdges model={model} layout={layout} columns={columns} fieldNames={fieldNames} marks={marks} />
+            <FieldEdges model={model} layout={layout} columns={columns} fieldNames={fieldNames} marks={marks}
+              classes={classes} filter={filter} />
           )}
         </g>
       </svg>
@@ -271,7 +292,8 @@ function GraphCanvasInner(props: CanvasProps) {
             }}>Trace</button>
         )}
       </div>
-      <Legend columns={columns !== null} changes={Boolean(props.changes)} />
+      <Legend columns={columns !== null} changes={Boolean(props.changes)} sensitive={view}
+        badges={columns !== null && classes !== null && classes.size > 0} />
     </div>
   );
 }

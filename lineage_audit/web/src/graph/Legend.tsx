@@ -1,4 +1,5 @@
 // What the colours and shapes of the graph mean.
+import type { SensitiveView } from "./sensitive";
 
 const STATES = [
   ["completed", "Completed"],
@@ -8,7 +9,27 @@ const STATES = [
   ["none", "No run"],
 ] as const;
 
-export function Legend({ columns, changes }: { columns: boolean; changes: boolean }) {
+/** The class badges' styles; with the filter on, how many columns in view hold the class each way. */
+function ClassLegend({ sensitive }: { sensitive: SensitiveView | null }) {
+  const counts = sensitive?.counts;
+  const count = (n: number | undefined) => (n === undefined ? "" : ` (${n})`);
+  return (
+    <div className="legend-row" data-testid="legend-classes" data-clear={counts?.clear ?? ""}
+      data-masked={counts?.masked ?? ""} data-influenced={counts?.influenced ?? ""}>
+      {sensitive && <strong>{sensitive.cls ?? "Every class"}:</strong>}
+      <span className="legend-item"><span className="legend-badge exposure-clear">PII</span>
+        In the clear{count(counts?.clear)}</span>
+      <span className="legend-item"><span className="legend-badge exposure-masked">PII</span>
+        Masked{count(counts?.masked)}</span>
+      <span className="legend-item"><span className="legend-badge exposure-influenced">PII</span>
+        Influenced by (rows filtered, joined or grouped on it){count(counts?.influenced)}</span>
+    </div>
+  );
+}
+
+export function Legend({ columns, changes, sensitive = null, badges = false }: {
+  columns: boolean; changes: boolean; sensitive?: SensitiveView | null; badges?: boolean;
+}) {
   return (
     <div className="legend" aria-label="Legend">
       <div className="legend-row">
@@ -44,6 +65,7 @@ export function Legend({ columns, changes }: { columns: boolean; changes: boolea
           <span className="legend-item"><span className="legend-dash" />Masked</span>
         </div>
       )}
+      {(sensitive || badges) && <ClassLegend sensitive={sensitive} />}
     </div>
   );
 }

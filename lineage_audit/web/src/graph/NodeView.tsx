@@ -7,6 +7,8 @@ import type { Highlight } from "./columns";
 import { fitText, fitTextStart, textWidth, type TextStyle } from "./textFit";
 import { DATASET_SIZE, FIELD_ROW, type Box } from "./layout";
 import type { GraphNode } from "./model";
+import { badgeLabel, badgeTitle, badgesOf, exposureOf, type ClassBadge, type ClassIndex, type Exposure } from "../classes";
+import type { SensitiveFilter } from "./sensitive";
 
 interface NodeProps {
   node: GraphNode;
@@ -23,6 +25,12 @@ interface NodeProps {
   change: Change | null;
   /** changes of fields by field key (this node's among them), when this dataset's fields changed */
   fieldChanges: Map<string, FieldChange> | null;
+  /** the classes of classified fields by field key (badges at the column level), once read */
+  classes: ClassIndex | null;
+  /** the "sensitive data" filter when on */
+  filter: SensitiveFilter | null;
+  /** with the filter on: the strongest way the node holds the class ("" for none: dimmed) */
+  sensitive: Exposure | "" | null;
 }
 
 // as .node-label, .node-sub, .field-name and .field-type in styles.css
@@ -30,6 +38,10 @@ const LABEL: TextStyle = { size: 13, weight: 600 };
 const SUB: TextStyle = { size: 11 };
 const FIELD_NAME: TextStyle = { size: 11.5, mono: true };
 const FIELD_TYPE: TextStyle = { size: 10.5 };
+const BADGE: TextStyle = { size: 9.5, weight: 600 }; // as .field-badge text
+const BADGE_PAD = 5;
+const BADGE_GAP = 3;
+const NAME_ROOM = 72; // what badges always leave to the field's name
 const RIGHT_PAD = 10;
 
 function JobShape({ node, box }: { node: GraphNode; box: Box }) {
@@ -74,28 +86,88 @@ function DatasetShape({ node, box }: { node: GraphNode; box: Box }) {
   );
 }
 
-function FieldRows({ node, box, names, marks, changes }: {
+interface BadgePlaces {
+  shown: { badge: ClassBadge; x: number; width: number; text: string }[];
+  hidden: ClassBadge[];
+  left: number; // where the leftmost drawn part starts
+}
+
+/** Badges right-aligned from `right`: as many as fit in `room`, then "+n" for the rest (all in titles). */
+function placeBadges(badges: ClassBadge[], right: number, room: number): BadgePlaces {
+  const shown: BadgePlaces["shown"] = [];
+  const more = (n: number) => (n ? textWidth(`+${n}`, BADGE) + BADGE_GAP : 0);
+  let x = right;
+  for (const [i, badge] of badges.entries()) {
+    const width = Math.min(textWidth(badge.cls, BADGE) + 2 * BADGE_PAD, room);
+    if (right - x + width + more(badges.length - i - 1) > room && shown.length) break;
+    x -= width;
+    shown.push({ badge, x, width, text: fitText(badge.cls, width - 2 * BADGE_PAD, BADGE) });
+    x -= BADGE_GAP;
+  }
+  const hidden = badges.slice(shown.length);
+  return { shown, hidden, left: hidden.length ? x - more(hidden.length) + BADGE_GAP : x + BADGE_GAP };
+}
+
+function FieldBadges({ places }: { places: BadgePlaces }) {
+  const { shown, hidden } = places;
+  return (
+    <g className="field-badges">
+      {shown.map(({ badge, x: left, width, text }) => (
+        <g key={`${badge.exposure}:${badge.cls}`} className={`field-badge exposure-${badge.exposure}`}
+          data-testid="class-badge" data-class={badge.cls} data-exposure={badge.exposure}>
+          <title>{badgeTitle(badge)}</title>
+          <rect x={left} y={3} width={width} height={13} rx={6.5} />
+          <text x={left + width / 2} y={12.8} textAnchor="middle">{text}</text>
+        </g>
+      ))}
+      {hidden.length > 0 && (
+        <text className="field-badge-more" x={shown[shown.length - 1].x - BADGE_GAP} y={13} textAnchor="end">
+          <title>{hidden.map(badgeLabel).join(", ")}</title>
+          {`+${hidden.length}`}
+        </text>
+      )}
+    </g>
+  );
+}
+
+function classData(badges: ClassBadge[], exposure: Exposure): string {
+  return badges.filter((b) => b.exposure === exposure).map((b) => b.cls).join(" ");
+}
+
+function FieldRows({ node, box, names, marks, changes, classes, filter }: {
   node: GraphNode; box: Box; names: string[]; marks: Map<string, Highlight> | null;
-  changes: Map<string, FieldChange> | null;
+  changes: Map<string, FieldChange> | null; classes: ClassIndex | null; filter: SensitiveFilter | null;
 }) {
   const types = new Map(node.fields.map((f) => [f.name, f.type ?? ""]));
-  const nameRoom = (type: string) => box.width - 12 - RIGHT_PAD - (type ? textWidth(type, FIELD_TYPE) + 8 : 0);
+  const nameRoom = (right: number) => box.width - 12 - RIGHT_PAD - (right ? right + 8 : 0);
   return (
     <g className="fields">
       <line className="fields-rule" x1={0} x2={box.width} y1={DATASET_SIZE.height - 2} y2={DATASET_SIZE.height - 2} />
       {names.map((name, i) => {
+        const key = fieldKey(node.namespace, node.name, name);
         const id = fieldId(node.namespace, node.name, name);
-        const mark = marks?.get(fieldKey(node.namespace, node.name, name)) ?? "";
-        const change = changes?.get(fieldKey(node.namespace, node.name, name)) ?? "";
-        const type = fitText(types.get(name) ?? "", 62, FIELD_TYPE);
+        const mark = marks?.get(key) ?? "";
+        const change = changes?.get(key) ?? "";
+        const entry = classes?.get(key);
+        const badges = badgesOf(entry);
+        const sensitive = filter ? (exposureOf(entry, filter.cls) ?? "none") : "";
+        const type = badges.length ? "" : fitText(types.get(name) ?? "", 62, FIELD_TYPE);
+        const places = badges.length
+          ? placeBadges(badges, box.width - RIGHT_PAD, box.width - 12 - RIGHT_PAD - NAME_ROOM) : null;
+        const right = places ? box.width - RIGHT_PAD - places.left : type ? textWidth(type, FIELD_TYPE) : 0;
+        const classNames = ["field", mark && `hl-${mark}`, change && `change-${change}`,
+          sensitive && `sensitive-${sensitive}`].filter(Boolean).join(" ");
         return (
           <g key={name} data-testid="graph-field" data-field-id={id} data-highlight={mark} data-change={change}
-            className={`field${mark ? ` hl-${mark}` : ""}${change ? ` change-${change}` : ""}`}
-            transform={`translate(0,${DATASET_SIZE.height + i * FIELD_ROW})`}>
-            <title>{`${name}${types.get(name) ? ` (${types.get(name)})` : ""}`}</title>
+            data-classes={classData(badges, "clear")} data-masked-classes={classData(badges, "masked")}
+            data-influenced-classes={classData(badges, "influenced")} data-sensitive={sensitive}
+            className={classNames} transform={`translate(0,${DATASET_SIZE.height + i * FIELD_ROW})`}>
+            <title>{`${name}${types.get(name) ? ` (${types.get(name)})` : ""}${
+              badges.length ? `: ${badges.map(badgeLabel).join(", ")}` : ""}`}</title>
             <rect className="field-row" x={2} width={box.width - 4} height={FIELD_ROW - 2} rx={3} />
-            <text className="field-name" x={12} y={14}>{fitText(name, nameRoom(type), FIELD_NAME)}</text>
-            <text className="field-type" x={box.width - RIGHT_PAD} y={14} textAnchor="end">{type}</text>
+            <text className="field-name" x={12} y={14}>{fitText(name, nameRoom(right), FIELD_NAME)}</text>
+            {type && <text className="field-type" x={box.width - RIGHT_PAD} y={14} textAnchor="end">{type}</text>}
+            {places && <FieldBadges places={places} />}
           </g>
         );
       })}
@@ -103,23 +175,27 @@ function FieldRows({ node, box, names, marks, changes }: {
   );
 }
 
-function NodeViewInner({ node, box, selected, fieldNames, marks, focused, trace, change, fieldChanges }: NodeProps) {
+function NodeViewInner(props: NodeProps) {
+  const { node, box, selected, fieldNames, marks, focused, trace, change, fieldChanges, sensitive } = props;
   const classes = ["node", node.kind === "JOB" ? "job" : "dataset"];
   if (node.kind === "JOB") classes.push(`state-${node.state ? node.state.toLowerCase() : "none"}`);
   if (selected) classes.push("selected");
   if (focused) classes.push("focused");
   if (trace) classes.push("traced", `hl-${trace}`);
   if (change) classes.push(`change-${change}`);
+  if (sensitive !== null) classes.push(`sensitive-${sensitive || "none"}`);
   return (
     <g data-testid="graph-node" data-node-id={node.id} data-kind={node.kind} data-state={node.state}
       data-selected={selected ? "true" : "false"} data-trace={trace ?? ""} data-change={change ?? ""}
+      data-sensitive={sensitive === null ? "" : sensitive || "none"}
       className={classes.join(" ")}
       transform={`translate(${box.x},${box.y})`}>
       <title>{`${node.kind === "JOB" ? "Job" : "Dataset"} ${node.namespace}:${node.name}`}</title>
       {focused && <rect className="root-halo" x={-7} y={-7} width={box.width + 14} height={box.height + 14} rx={12} />}
       {node.kind === "JOB" ? <JobShape node={node} box={box} /> : <DatasetShape node={node} box={box} />}
       {fieldNames && node.kind === "DATASET" && (
-        <FieldRows node={node} box={box} names={fieldNames} marks={marks} changes={fieldChanges} />
+        <FieldRows node={node} box={box} names={fieldNames} marks={marks} changes={fieldChanges}
+          classes={props.classes} filter={props.filter} />
       )}
     </g>
   );

@@ -2,6 +2,7 @@
 // never touches the graph's layout.
 import type { ReactNode } from "react";
 import { paths } from "../api";
+import { ClassBadges, DatasetClassSummary, useDatasetClasses } from "../components/ClassBadges";
 import { StateBadge } from "../components/StateBadge";
 import { errorOfRun, sourceLocation } from "../components/runs";
 import { fieldIdOfKey, fieldOfKey, formatDuration, formatTime, shortDatasetName } from "../names";
@@ -13,6 +14,7 @@ import type { GraphChanges } from "./changes";
 import { ChangeDetails } from "./ChangeDetails";
 import { traceOf, type ColumnGraph, type FieldEdge, type Highlight } from "./columns";
 import type { GraphModel, GraphNode } from "./model";
+import type { ClassIndex } from "../classes";
 
 interface PanelProps {
   model: GraphModel | null;
@@ -28,6 +30,8 @@ interface PanelProps {
   hint?: ReactNode;
   /** what changed since a moment, in a "changes since" view */
   changes?: GraphChanges | null;
+  /** the classes of classified fields by field key, once read (a selected field's badges) */
+  classes?: ClassIndex | null;
 }
 
 export function SidePanel(props: PanelProps) {
@@ -37,7 +41,7 @@ export function SidePanel(props: PanelProps) {
     <aside className="side-panel" data-testid="side-panel">
       {selectedField && props.columns ? (
         <FieldDetails id={selectedField} columns={props.columns} marks={props.marks} onSelect={props.onSelectField}
-          model={model} onCenter={props.onCenter} />
+          model={model} onCenter={props.onCenter} classes={props.classes ?? null} />
       ) : node ? (
         <NodeDetails node={node} model={model!} onCenter={props.onCenter} options={props.options}
           changes={props.changes ?? null} />
@@ -151,15 +155,18 @@ function JobFacts({ node, asOf }: { node: GraphNode; asOf: string | null }) {
 /** The dataset's schema; in a "changes since" view, the fields removed since are listed last, struck out. */
 function DatasetFields({ node, removed }: { node: GraphNode; removed: Field[] }) {
   const gone = new Set(removed.map((f) => f.name));
+  const classes = useDatasetClasses(node.namespace, node.name);
   return (
     <>
       <h3>Schema ({node.fields.length - gone.size} fields)</h3>
-      <table className="mini-table">
+      <DatasetClassSummary data={classes.data} />
+      <table className="mini-table" data-testid="panel-schema">
         <tbody>
           {node.fields.map((f) => (
-            <tr key={f.name} className={gone.has(f.name) ? "removed-field" : ""}>
+            <tr key={f.name} className={gone.has(f.name) ? "removed-field" : ""} data-field={f.name}>
               <td>{f.name}</td>
               <td className="muted">{gone.has(f.name) ? `${f.type ?? ""} (removed)` : (f.type ?? "")}</td>
+              <td data-testid="field-classes"><ClassBadges entry={classes.byField.get(f.name)} /></td>
             </tr>
           ))}
         </tbody>
@@ -185,9 +192,9 @@ function edgeNote(edge: FieldEdge): string {
   return `${edge.transformation}${edge.masking ? " · masked" : ""}${edge.description ? ` · ${edge.description}` : ""}`;
 }
 
-function FieldDetails({ id, columns, marks, onSelect, model, onCenter }: {
+function FieldDetails({ id, columns, marks, onSelect, model, onCenter, classes }: {
   id: string; columns: ColumnGraph; marks: Map<string, Highlight> | null; onSelect: (id: string) => void;
-  model: GraphModel | null; onCenter: (id: string) => void;
+  model: GraphModel | null; onCenter: (id: string) => void; classes: ClassIndex | null;
 }) {
   const { dataset, field } = fieldOfKey(id);
   const inputs = columns.into.get(id) ?? [];
@@ -201,6 +208,9 @@ function FieldDetails({ id, columns, marks, onSelect, model, onCenter }: {
       <p className="panel-kind">Field</p>
       <h2 className="panel-title">{field}</h2>
       <p className="full-name">{dataset}</p>
+      {classes?.has(id) && (
+        <p data-testid="panel-field-classes"><ClassBadges entry={classes.get(id)} /></p>
+      )}
       <p>
         {upstream.length} upstream field{upstream.length === 1 ? "" : "s"}, {downstream} downstream.
       </p>

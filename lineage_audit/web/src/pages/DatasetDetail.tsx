@@ -9,7 +9,8 @@ import {
 } from "../names";
 import { usePolled } from "../poll";
 import { hrefs } from "../router";
-import type { Dataset, DatasetVersion, Field } from "../types";
+import type { Dataset, DatasetVersion, Field, FieldClasses } from "../types";
+import { ClassBadges, DatasetClassSummary, useDatasetClasses } from "../components/ClassBadges";
 import { SchemaDiff } from "./SchemaDiff";
 
 // outputStatistics is an output facet: the run that wrote the version carries it (Marquez keeps dataset
@@ -39,14 +40,17 @@ function byteSize(version: DatasetVersion): string {
   return `${value.toFixed(unit ? 1 : 0)} ${units[unit]}`;
 }
 
-function Schema({ fields }: { fields: Field[] }) {
-  // description and tags columns only when some field has one
+function Schema({ fields, classes }: { fields: Field[]; classes: Map<string, FieldClasses> | null }) {
+  // description and tags columns only when some field has one; classes once the service answered
   const described = fields.some((f) => f.description);
   const tagged = fields.some((f) => f.tags.length);
   return (
     <table className="table compact" data-testid="schema">
       <thead>
-        <tr><th>Field</th><th>Type</th>{described && <th>Description</th>}{tagged && <th>Tags</th>}</tr>
+        <tr>
+          <th>Field</th><th>Type</th>{described && <th>Description</th>}{tagged && <th>Tags</th>}
+          {classes && <th>Classes</th>}
+        </tr>
       </thead>
       <tbody>
         {fields.map((f) => (
@@ -55,6 +59,7 @@ function Schema({ fields }: { fields: Field[] }) {
             <td>{f.type ?? ""}</td>
             {described && <td>{f.description ?? ""}</td>}
             {tagged && <td>{f.tags.join(", ")}</td>}
+            {classes && <td data-testid="field-classes"><ClassBadges entry={classes.get(f.name)} /></td>}
           </tr>
         ))}
         {!fields.length && <tr><td colSpan={2} className="muted">No schema reported.</td></tr>}
@@ -140,6 +145,7 @@ export function DatasetDetail({ namespace, name }: { namespace: string; name: st
   const versions = usePolled<{ versions: DatasetVersion[]; totalCount: number }>(
     paths.datasetVersions(namespace, name),
   );
+  const classes = useDatasetClasses(namespace, name);
   const [showFacets, setShowFacets] = useState(false);
   if (dataset.error && !dataset.data) {
     return <div className="page"><p className="error-box">{dataset.error.message}</p></div>;
@@ -155,6 +161,10 @@ export function DatasetDetail({ namespace, name }: { namespace: string; name: st
         <a className="button" href={hrefs.lineage(datasetNodeId(namespace, name))}>Lineage graph</a>
         <a className="button" href={hrefs.lineage(datasetNodeId(namespace, name), { columns: true })}>
           Column lineage graph
+        </a>
+        <a className="button" data-testid="sensitive-graph-link"
+          href={hrefs.lineage(datasetNodeId(namespace, name), { columns: true, sensitive: true })}>
+          Sensitive data graph
         </a>
       </div>
       <p className="full-name">{name}</p>
@@ -176,7 +186,11 @@ export function DatasetDetail({ namespace, name }: { namespace: string; name: st
       )}
       <section>
         <h2>Schema</h2>
-        <Schema fields={data?.fields ?? []} />
+        <DatasetClassSummary data={classes.data} />
+        {classes.error && !classes.data && (
+          <p className="muted small" data-testid="classes-error">Classes unavailable: {classes.error.message}</p>
+        )}
+        <Schema fields={data?.fields ?? []} classes={classes.data ? classes.byField : null} />
       </section>
       <section>
         <h2>Versions <span className="muted small">{versions.data ? `${versions.data.totalCount} in all` : ""}</span></h2>

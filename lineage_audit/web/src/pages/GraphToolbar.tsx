@@ -11,6 +11,8 @@ interface ToolbarProps {
   model: GraphModel | null;
   onFind: (nodeId: string) => void;
   status: string;
+  /** the declared classes, for the filter's selector (null until read) */
+  classes: { name: string; description: string }[] | null;
 }
 
 function rootTitle(model: GraphModel | null, node: string) {
@@ -22,6 +24,30 @@ function rootTitle(model: GraphModel | null, node: string) {
       <span className={`kind-badge kind-${root.kind.toLowerCase()}`}>{root.kind === "JOB" ? "Job" : "Dataset"}</span>
       {root.label}
     </a>
+  );
+}
+
+/** The "sensitive data" filter: on/off, and one class or every class (the classes the service declares). */
+export function SensitiveControl({ on, cls, classes, onChange }: {
+  on: boolean; cls: string | null; classes: { name: string; description: string }[] | null;
+  onChange: (change: { sensitive: boolean; cls: string | null }) => void;
+}) {
+  return (
+    <span className="sensitive-control">
+      <label title="Highlight the columns carrying a class (personal data) in the clear, and the datasets holding them; masked ones stand apart, the rest is dimmed">
+        <input type="checkbox" data-testid="sensitive-toggle" checked={on}
+          onChange={(e) => onChange({ sensitive: e.target.checked, cls: e.target.checked ? cls : null })} />
+        Sensitive data
+      </label>
+      {on && (
+        <select data-testid="sensitive-class" aria-label="Class" value={cls ?? ""}
+          onChange={(e) => onChange({ sensitive: true, cls: e.target.value || null })}>
+          <option value="">every class</option>
+          {cls && !classes?.some((c) => c.name === cls) && <option value={cls}>{cls}</option>}
+          {(classes ?? []).map((c) => <option key={c.name} value={c.name} title={c.description}>{c.name}</option>)}
+        </select>
+      )}
+    </span>
   );
 }
 
@@ -46,7 +72,7 @@ export function FindInGraph({ model, onFind }: { model: GraphModel | null; onFin
   );
 }
 
-export function GraphToolbar({ options, setOptions, model, onFind, status }: ToolbarProps) {
+export function GraphToolbar({ options, setOptions, model, onFind, status, classes }: ToolbarProps) {
   return (
     <div className="graph-toolbar">
       <div className="toolbar-title">
@@ -72,6 +98,9 @@ export function GraphToolbar({ options, setOptions, model, onFind, status }: Too
             onChange={(e) => setOptions({ columns: e.target.checked })} />
           Column level
         </label>
+        {/* the filter lights columns: turning it on turns the column level on too */}
+        <SensitiveControl on={options.sensitive} cls={options.cls} classes={classes}
+          onChange={(change) => setOptions(change.sensitive ? { ...change, columns: true } : change)} />
         <FindInGraph model={model} onFind={onFind} />
       </div>
     </div>

@@ -8,7 +8,8 @@ import { buildModel, type GraphModel } from "../graph/model";
 import { SidePanel } from "../graph/SidePanel";
 import { useGraphSelection } from "../graph/selection";
 import { useGraphLayout } from "../graph/useGraphLayout";
-import { DEFAULT_DEPTH, hrefs, navigate, type Route } from "../router";
+import { DEFAULT_DEPTH, hrefs, navigate, sensitiveOf, type Route } from "../router";
+import { useSensitive } from "../graph/sensitive";
 import { AsOfBar, TimeBanner } from "./AsOfBar";
 import { GraphToolbar } from "./GraphToolbar";
 import { lineageFailure, useLineageInTime, type TimeView } from "./lineageInTime";
@@ -20,6 +21,8 @@ export interface GraphOptions {
   full: boolean;
   asOf: string | null;
   since: string | null;
+  sensitive: boolean; // the "sensitive data" filter
+  cls: string | null; // its class (null: every class)
 }
 
 function optionsOf(route: Route): GraphOptions {
@@ -31,6 +34,7 @@ function optionsOf(route: Route): GraphOptions {
     full: route.query.get("full") === "1",
     asOf: route.query.get("asOf") || null,
     since: route.query.get("asOf") ? null : route.query.get("since") || null,
+    ...sensitiveOf(route.query),
   };
 }
 
@@ -75,13 +79,13 @@ function useColumnGraph(model: GraphModel | null, on: boolean, version: number, 
 
 export function LineagePage({ route }: { route: Route }) {
   const options = optionsOf(route);
-  const { node, depth, columns, full, asOf, since } = options;
+  const { node, depth, columns, full, asOf, since, sensitive, cls } = options;
   const setOptions = useCallback(
     (change: Partial<GraphOptions>) => {
-      const next = { node, depth, columns, full, asOf, since, ...change };
+      const next = { node, depth, columns, full, asOf, since, sensitive, cls, ...change };
       navigate(hrefs.lineage(next.node, next), true);
     },
-    [node, depth, columns, full, asOf, since],
+    [node, depth, columns, full, asOf, since, sensitive, cls],
   );
   const time = useMemo<TimeView>(() => ({ asOf, since }), [asOf, since]);
   const lineage = useLineageInTime(node, depth, time);
@@ -95,12 +99,14 @@ export function LineagePage({ route }: { route: Route }) {
   const fitKey = `${node}|${depth}|${full}|${columns}`;
   const layout = useGraphLayout(model, columns ? rows : null, waiting, fitKey);
   const { placed, layoutCount, error: layoutError } = layout;
+  const classes = useSensitive(model, layout.fieldNames, columns, sensitive ? { cls } : null);
 
   const [centerRequest, setCenterRequest] = useState<{ id: string; seq: number } | null>(null);
   const { selectedNode, selectedField, marks, selectNode, selectField } = useGraphSelection(columnData.graph, node);
-  const openNode = useCallback((id: string) => navigate(hrefs.lineage(id, { depth, columns, full, asOf, since })), [
-    depth, columns, full, asOf, since,
-  ]);
+  const openNode = useCallback(
+    (id: string) => navigate(hrefs.lineage(id, { depth, columns, full, asOf, since, sensitive, cls })),
+    [depth, columns, full, asOf, since, sensitive, cls],
+  );
   const centerOn = useCallback((id: string) => {
     selectNode(id);
     setCenterRequest((old) => ({ id, seq: (old?.seq ?? 0) + 1 }));
@@ -111,7 +117,8 @@ export function LineagePage({ route }: { route: Route }) {
   return (
     <div className={`lineage-page${asOf ? " in-past" : ""}`}>
       <GraphToolbar options={options} setOptions={setOptions} model={model} onFind={centerOn}
-        status={graphStatus(model, placed?.layout ? layoutCount : null, waiting, lineage.loading)} />
+        status={graphStatus(model, placed?.layout ? layoutCount : null, waiting, lineage.loading)}
+        classes={classes.classes} />
       <AsOfBar node={node} depth={depth} time={time} setTime={setOptions} />
       <TimeBanner time={time} onNow={() => setOptions({ asOf: null, since: null })} />
       <div className="lineage-body">
@@ -119,6 +126,14 @@ export function LineagePage({ route }: { route: Route }) {
           {failure && <p className="error-box" data-testid="graph-failure">{failure}</p>}
           {(layoutError || columnData.error) && <p className="error-box">{layoutError ?? columnData.error}</p>}
           {lineage.error && lineage.graph && <p className="stale-note">Live updates paused: {lineage.error.message}</p>}
+          {sensitive && classes.error && (
+            <p className="error-box" data-testid="sensitive-failure">Classes unavailable: {classes.error.message}</p>
+          )}
+          {asOf && (sensitive || (columns && Boolean(classes.index?.size))) && (
+            <p className="stale-note" data-testid="sensitive-now">
+              The classes shown are the current ones, not as of this moment.
+            </p>
+          )}
           {placed && layout.pending && (
             <p className="graph-busy" data-testid="graph-busy" role="status">
               {waiting ? "loading column lineage…" : "laying out…"}
@@ -131,14 +146,15 @@ export function LineagePage({ route }: { route: Route }) {
               selectedNode={selectedNode} columns={layout.fieldNames ? columnData.last : null}
               fieldNames={layout.fieldNames}
               marks={marks} onSelectNode={selectNode} onSelectField={selectField} onOpenNode={openNode}
-              centerRequest={centerRequest} changes={lineage.changes} />
+              centerRequest={centerRequest} changes={lineage.changes} classes={classes.index}
+              sensitive={classes.sensitive} />
           ) : (
             !failure && <p className="loading">Laying out the graph…</p>
           )}
         </div>
         <SidePanel model={model} root={node} selectedNode={selectedNode} selectedField={selectedField}
           columns={columnData.graph} marks={marks} onSelectField={selectField} onCenter={centerOn}
-          options={options} changes={lineage.changes} />
+          options={options} changes={lineage.changes} classes={classes.index} />
       </div>
     </div>
   );

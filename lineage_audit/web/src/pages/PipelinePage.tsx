@@ -13,9 +13,10 @@ import { useGraphSelection } from "../graph/selection";
 import { useGraphLayout } from "../graph/useGraphLayout";
 import { jobNodeId } from "../names";
 import { usePolled, usePolledAll } from "../poll";
-import { DEFAULT_DEPTH, hrefs, navigate, type Route } from "../router";
+import { DEFAULT_DEPTH, hrefs, navigate, sensitiveOf, type Route } from "../router";
+import { useSensitive } from "../graph/sensitive";
 import type { ColumnNode, LineageNode, Namespace } from "../types";
-import { FindInGraph } from "./GraphToolbar";
+import { FindInGraph, SensitiveControl } from "./GraphToolbar";
 
 /** Namespaces holding at least one job (null while loading), by name. */
 function useJobNamespaces(): { names: string[] | null; error: string | null } {
@@ -44,7 +45,8 @@ export function PipelinePage({ route }: { route: Route }) {
     if (!namespace && names?.length === 1) navigate(hrefs.pipeline(names[0]), true);
   }, [namespace, names]);
   if (!namespace) return <NamespacePicker names={names} error={error} />;
-  return <PipelineGraph namespace={namespace} columns={route.query.get("columns") === "1"} namespaces={names} />;
+  return <PipelineGraph namespace={namespace} columns={route.query.get("columns") === "1"} namespaces={names}
+    {...sensitiveOf(route.query)} />;
 }
 
 function NamespacePicker({ names, error }: { names: string[] | null; error: string | null }) {
@@ -66,8 +68,8 @@ function NamespacePicker({ names, error }: { names: string[] | null; error: stri
   );
 }
 
-function PipelineGraph({ namespace, columns, namespaces }: {
-  namespace: string; columns: boolean; namespaces: string[] | null;
+function PipelineGraph({ namespace, columns, namespaces, sensitive, cls }: {
+  namespace: string; columns: boolean; namespaces: string[] | null; sensitive: boolean; cls: string | null;
 }) {
   const lineage = usePolled<{ graph: LineageNode[] }>(paths.namespaceLineage(namespace));
   const fields = usePolled<{ graph: ColumnNode[] }>(columns ? paths.namespaceColumnLineage(namespace) : null);
@@ -88,6 +90,7 @@ function PipelineGraph({ namespace, columns, namespaces }: {
   const waiting = columns && !fields.data && !fields.error;
   const layout = useGraphLayout(model, columns ? rows : null, waiting, `${namespace}|${columns}`);
   const { placed, layoutCount } = layout;
+  const classes = useSensitive(model, layout.fieldNames, columns, sensitive ? { cls } : null);
 
   const [centerRequest, setCenterRequest] = useState<{ id: string; seq: number } | null>(null);
   const { selectedNode, selectedField, marks, selectNode, selectField } = useGraphSelection(columnGraph, namespace);
@@ -99,7 +102,7 @@ function PipelineGraph({ namespace, columns, namespaces }: {
   }, [selectNode]);
 
   const failure = lineage.error && !lineage.data ? lineage.error.message : null;
-  const options = { node: "", depth: DEFAULT_DEPTH, columns, full: false, asOf: null, since: null };
+  const options = { node: "", depth: DEFAULT_DEPTH, columns, full: false, asOf: null, since: null, sensitive, cls };
   return (
     <div className="lineage-page pipeline-page" data-testid="pipeline" data-namespace={namespace}>
       <div className="graph-toolbar">
@@ -108,7 +111,7 @@ function PipelineGraph({ namespace, columns, namespaces }: {
             <span className="kind-badge kind-pipeline">Pipeline</span>
             {namespaces && namespaces.length > 1 ? (
               <select data-testid="pipeline-namespace" aria-label="Namespace" value={namespace}
-                onChange={(e) => navigate(hrefs.pipeline(e.target.value, { columns }))}>
+                onChange={(e) => navigate(hrefs.pipeline(e.target.value, { columns, sensitive, cls }))}>
                 {!namespaces.includes(namespace) && <option value={namespace}>{namespace}</option>}
                 {namespaces.map((name) => <option key={name} value={name}>{name}</option>)}
               </select>
@@ -119,9 +122,12 @@ function PipelineGraph({ namespace, columns, namespaces }: {
         <div className="toolbar-controls">
           <label title="Datasets list their fields; click a field to trace it across the jobs">
             <input type="checkbox" data-testid="column-toggle" checked={columns}
-              onChange={(e) => navigate(hrefs.pipeline(namespace, { columns: e.target.checked }), true)} />
+              onChange={(e) => navigate(hrefs.pipeline(namespace, { columns: e.target.checked, sensitive, cls }), true)} />
             Column level
           </label>
+          <SensitiveControl on={sensitive} cls={cls} classes={classes.classes}
+            onChange={(change) => navigate(hrefs.pipeline(namespace, {
+              ...change, columns: change.sensitive || columns }), true)} />
           <FindInGraph model={model} onFind={centerOn} />
         </div>
       </div>
@@ -130,6 +136,9 @@ function PipelineGraph({ namespace, columns, namespaces }: {
           {failure && <p className="error-box">Could not load the pipeline: {failure}</p>}
           {(layout.error || fields.error) && <p className="error-box">{layout.error ?? fields.error?.message}</p>}
           {lineage.error && lineage.data && <p className="stale-note">Live updates paused: {lineage.error.message}</p>}
+          {sensitive && classes.error && (
+            <p className="error-box" data-testid="sensitive-failure">Classes unavailable: {classes.error.message}</p>
+          )}
           {placed && layout.pending && (
             <p className="graph-busy" data-testid="graph-busy" role="status">
               {waiting ? "loading column lineage…" : "laying out…"}
@@ -140,13 +149,15 @@ function PipelineGraph({ namespace, columns, namespaces }: {
             <GraphCanvas model={model} placed={placed} layoutCount={layoutCount} root=""
               selectedNode={selectedNode} columns={layout.fieldNames ? (columnGraph ?? lastColumns) : null}
               fieldNames={layout.fieldNames} marks={marks} onSelectNode={selectNode} onSelectField={selectField}
-              onOpenNode={openNode} centerRequest={centerRequest} />
+              onOpenNode={openNode} centerRequest={centerRequest} classes={classes.index}
+              sensitive={classes.sensitive} />
           ) : (
             !failure && model?.nodes.length !== 0 && <p className="loading">Laying out the pipeline…</p>
           )}
         </div>
         <SidePanel model={model} root="" selectedNode={selectedNode} selectedField={selectedField}
           columns={columnGraph} marks={marks} onSelectField={selectField} onCenter={centerOn} options={options}
+          classes={classes.index}
           hint={model && lineage.data && (
             <JobList namespace={namespace} graph={lineage.data.graph} model={model} applications={applications}
               onCenter={centerOn} />
