@@ -11,6 +11,10 @@ that hold them, found three ways.
   declared class (and its ``value`` is not ``false``/``no``/``0``), or when its key is ``classification`` and
   its ``value`` is a declared class. An entry with a ``field`` classifies that field; without one, every field.
 
+The file's ``declared`` entries are no source of classes but corrections of the column lineage a capture
+reports: what a job's code does where the capture says less (a hash or a count it calls IDENTITY, a window's
+partition key it calls DIRECT). :mod:`~lineage_audit.service.propagation` applies them (see there).
+
 >>> rules = parse_classification({"classes": {"PII.email": "an e-mail address"},
 ...     "rules": [{"dataset": "raw_customers*", "column": "*email*", "classes": ["PII.email"]}]}, "inline")
 >>> [c for r in rules.rules if r.matches("/data/inputs/raw_customers.csv", "EMAIL") for c in r.classes]
@@ -35,6 +39,7 @@ from lineage_audit.service.db import dataset_tags, facets
 
 CLASSIFICATION_KEY = "classification"
 NEGATIVE_VALUES = ("false", "no", "0")
+DECLARED_AS = ("masked", "influenced")
 
 
 @dataclass(frozen=True)
@@ -45,9 +50,33 @@ class Rule:
     classes: tuple[str, ...]
 
     def matches(self, dataset_name: str, field: str) -> bool:
-        names = {dataset_name.lower(), short_name(dataset_name).lower()}
-        return (any(fnmatchcase(name, self.dataset.lower()) for name in names)
-                and fnmatchcase(field.lower(), self.column.lower()))
+        return _matches_dataset([self.dataset], dataset_name) and _matches_column([self.column], field)
+
+
+def _matches_dataset(patterns: Iterable[str], dataset_name: str) -> bool:
+    names = {dataset_name.lower(), short_name(dataset_name).lower()}
+    return any(fnmatchcase(name, pattern.lower()) for name in names for pattern in patterns)
+
+
+def _matches_column(patterns: Iterable[str], field: str) -> bool:
+    return any(fnmatchcase(field.lower(), pattern.lower()) for pattern in patterns)
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What a job's code does to the columns it writes, where a capture's column lineage says more: ``masked``
+    (the column holds a hash or a count of the input) or ``influenced`` (the input only picks or orders the
+    rows, as a window's partition key does). Patterns as a rule's; ``inputs`` are input column names."""
+    number: int
+    datasets: tuple[str, ...]
+    columns: tuple[str, ...]
+    inputs: tuple[str, ...]
+    as_: str
+    reason: str
+
+    def matches(self, dataset_name: str, field: str, input_field: str) -> bool:
+        return (_matches_dataset(self.datasets, dataset_name) and _matches_column(self.columns, field)
+                and _matches_column(self.inputs, input_field))
 
 
 @dataclass(frozen=True)
@@ -55,6 +84,7 @@ class Classification:
     path: str
     classes: dict[str, str]  # declared class -> description
     rules: tuple[Rule, ...]
+    declarations: tuple[Declaration, ...] = ()
 
     @property
     def class_names(self) -> dict[str, str]:
@@ -95,7 +125,34 @@ def parse_classification(content: Any, path: str) -> Classification:
         if unknown:
             raise ConfigError(f"{path}: rule {number} names undeclared classes: {', '.join(unknown)}")
         rules.append(Rule(number, str(entry["dataset"]), str(entry["column"]), tuple(named)))
-    return Classification(path, {k: str(v or "") for k, v in classes.items()}, tuple(rules))
+    declarations = tuple(parse_declaration(number, entry, path)
+                         for number, entry in enumerate(content.get("declared") or [], start=1))
+    return Classification(path, {k: str(v or "") for k, v in classes.items()}, tuple(rules), declarations)
+
+
+def parse_declaration(number: int, entry: Any, path: str) -> Declaration:
+    """One entry of ``declared``: dataset, column, input (optional, default every input column), each a
+    pattern or a list of patterns; ``as`` (masked or influenced) and the ``reason``, which names the code."""
+    where = f"{path}: declared entry {number}"
+    if not isinstance(entry, dict) or not {"dataset", "column", "as", "reason"} <= set(entry):
+        raise ConfigError(f"{where} needs 'dataset', 'column', 'as' and 'reason'")
+    if entry["as"] not in DECLARED_AS:
+        raise ConfigError(f"{where}: 'as' must be one of {', '.join(DECLARED_AS)}, not {entry['as']!r}")
+    if not str(entry["reason"] or "").strip():
+        raise ConfigError(f"{where}: 'reason' must say what the job's code does")
+    unknown = set(entry) - {"dataset", "column", "input", "as", "reason"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {', '.join(sorted(map(str, unknown)))}")
+
+    def patterns(key: str, default: Any = None) -> tuple[str, ...]:
+        value = entry.get(key, default)
+        found = (value,) if isinstance(value, str) else tuple(value or ())
+        if not found or not all(isinstance(p, str) and p for p in found):
+            raise ConfigError(f"{where}: '{key}' must be a pattern or a list of patterns")
+        return found
+
+    return Declaration(number, patterns("dataset"), patterns("column"), patterns("input", "*"), entry["as"],
+                       " ".join(str(entry["reason"]).split()))
 
 
 def facet_classes(entry: Mapping[str, Any], class_names: Mapping[str, str]) -> list[str]:

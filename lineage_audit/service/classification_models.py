@@ -23,11 +23,20 @@ class Transformation(_Shape):
     description: str | None = None
 
 
+class Declared(_Shape):
+    as_: Literal["masked", "influenced"] = Field(alias="as", description=(
+        "masked: the step masks (a hash, a count) though the capture reports a clear carry; influenced: the "
+        "input only picks or orders the rows (a window's partition key) though the capture reports DIRECT"))
+    reason: str = Field(description="What the job's code does, from the declared entry of conf/classification.yml")
+
+
 class Step(_Shape):
     job: JobId | None = Field(description="The job that wrote the step's output")
     from_: FieldRef = Field(alias="from")
     to: FieldRef
-    transformation: Transformation
+    transformation: Transformation = Field(description="As the capture reported it")
+    declared: Declared | None = Field(None, description=(
+        "Present when a declared entry of conf/classification.yml corrected the captured transformation"))
 
 
 class ClassSource(FieldRef):

@@ -10,6 +10,12 @@ along the current column lineage (``field_lineage``), across jobs, to every fiel
 * A field-level INDIRECT edge (a filter, join, grouping, sort, window or condition on the column) from a field
   holding the class in the clear makes its output **influenced by** the class. Influence is one step: it does
   not follow further edges, DIRECT or INDIRECT, since the influenced column holds none of the values.
+* A **declared** entry of ``conf/classification.yml`` corrects a capture's clear carry (a DIRECT edge that
+  does not mask) into the column it names, from the input columns it names: ``masked`` makes the edge mask
+  (the capture called a hash or a count IDENTITY), ``influenced`` makes it act as an INDIRECT one (the capture
+  called a window's partition key DIRECT). The edge's transformation stays as captured; its step gets
+  ``declared`` (``as`` and ``reason``). A declaration never touches an edge the capture already reports as
+  masking or INDIRECT, so it can only take classes out of the clear, never put them in.
 * A dataset-level INDIRECT dependency (``output_field`` "") on such a field puts the class in the dataset's
   ``rowsInfluencedBy``: which rows the dataset holds depends on it.
 
@@ -24,7 +30,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -33,6 +39,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from lineage_audit.service.classification import (
     Classification,
+    Declaration,
     Origin,
     facet_origins,
     load_classification,
@@ -64,10 +71,20 @@ class Edge:
     description: str | None
     masking: bool
     job: tuple[str, str] | None
+    declared: Declaration | None = None  # the declared entry that corrects the captured transformation
 
     @property
     def is_direct(self) -> bool:
         return self.type != "INDIRECT"
+
+    @property
+    def carries_values(self) -> bool:
+        """Whether the output holds values of the input (masked or not), as captured or as declared."""
+        return self.is_direct and not (self.declared is not None and self.declared.as_ == "influenced")
+
+    @property
+    def masks(self) -> bool:
+        return self.masking or (self.declared is not None and self.declared.as_ == "masked")
 
 
 @dataclass
@@ -154,13 +171,27 @@ def read_snapshot(conn: Connection) -> Snapshot:
                     row.transformation_type, row.transformation_subtype, row.transformation_description,
                     bool(row.masking), job)
         (field_edges if row.output_field else row_edges)[edge.input].append(edge)
-    for edges in field_edges.values():  # a carrying edge first: a pair with several rows is read at its strongest
-        edges.sort(key=lambda e: (not e.is_direct, e.masking))
     return Snapshot(names, dict(fields), dict(field_edges), dict(row_edges), set(writers) - hidden)
+
+
+def apply_declarations(snapshot: Snapshot, declarations: Iterable[Declaration]) -> None:
+    """Mark each clear carrying edge (DIRECT, not masking) with the first declared entry matching it, then
+    order every field's edges carrying first: a pair with several rows is read at its strongest."""
+    declarations = tuple(declarations)
+    for edges in snapshot.field_edges.values():
+        for i, edge in enumerate(edges):
+            if not edge.is_direct or edge.masking:
+                continue
+            name, input_field = snapshot.names[edge.output[0]][1], edge.input[1]
+            found = next((d for d in declarations if d.matches(name, edge.output[1], input_field)), None)
+            if found is not None:
+                edges[i] = replace(edge, declared=found)
+        edges.sort(key=lambda e: (not e.carries_values, e.masks))
 
 
 def classify(conn: Connection, classification: Classification, store_version: int) -> Classified:
     snapshot = read_snapshot(conn)
+    apply_declarations(snapshot, classification.declarations)
     field_names = {i: [name for name, _ in snapshot.fields.get(i, [])] for i in snapshot.names}
     short = {i: name for i, (_ns, name) in snapshot.names.items()}
     origins = (rule_origins(classification, field_names, short) + tag_origins(conn, classification, field_names)
@@ -190,9 +221,9 @@ def _propagate(result: Classified, origin: Origin) -> None:
     while queue:
         at, status, path, masked_at = queue.popleft()
         for edge in snapshot.field_edges.get(at, ()):
-            if edge.is_direct:
-                next_status = MASKED if status == MASKED or edge.masking else CLEAR
-                next_masked_at = masked_at or (edge if edge.masking else None)
+            if edge.carries_values:
+                next_status = MASKED if status == MASKED or edge.masks else CLEAR
+                next_masked_at = masked_at or (edge if edge.masks else None)
                 if (edge.output, next_status) not in seen:
                     seen.add((edge.output, next_status))
                     record(edge.output, next_status, path + (edge,), next_masked_at)
@@ -207,10 +238,13 @@ def _propagate(result: Classified, origin: Origin) -> None:
 
 
 def _step(result: Classified, edge: Edge) -> dict[str, Any]:
-    return {"job": None if edge.job is None else {"namespace": edge.job[0], "name": edge.job[1]},
+    step = {"job": None if edge.job is None else {"namespace": edge.job[0], "name": edge.job[1]},
             "from": result.ref(edge.input), "to": result.ref(edge.output),
             "transformation": {"type": edge.type or "DIRECT", "subtype": edge.subtype, "masking": edge.masking,
                                "description": edge.description}}
+    if edge.declared is not None:
+        step["declared"] = {"as": edge.declared.as_, "reason": edge.declared.reason}
+    return step
 
 
 class ClassificationCache:

@@ -1,6 +1,7 @@
-"""Personal data on the real jobs' lineage (the built-in capture's events of the eight jobs), with the shipped
+"""Personal data on the real jobs' lineage (the built-in capture's events of the eight jobs, and for the policy
+and the declared corrections the official OpenLineage listener's too), with the shipped
 ``conf/classification.yml`` and ``conf/privacy_policy.yml``: what reaches which output, what the jobs mask,
-that the shipped policy holds, and that a job copying raw customers' e-mail unmasked into a reporting table,
+that the shipped policy holds on both captures' lineage, and that a job copying raw customers' e-mail unmasked into a reporting table,
 run with real Spark under the built-in capture, breaks it (the route, and ``lineage-audit audit`` against a
 running service), on SQLite and PostgreSQL."""
 
@@ -39,6 +40,13 @@ def leaking_job(spark, pipeline_run, tmp_path_factory) -> tuple[str, list[dict]]
         assert capture.flush()
         capture.close()
     return target, read_events(folder / "events.ndjson")
+
+
+@pytest.fixture(params=["builtin", "official"])
+def captured(request) -> tuple[str, list[dict]]:
+    """The eight jobs' events under the built-in capture, or under the official listener (``make run``)."""
+    fixture = "pipeline_events" if request.param == "builtin" else "official_pipeline_events"
+    return request.param, request.getfixturevalue(fixture)
 
 
 def ingest(service, events: list[dict]) -> None:
@@ -95,13 +103,52 @@ def test_the_real_jobs_carry_names_and_mask_contact_details(service, pipeline_ev
     assert (enriched["classes"], enriched["maskedClasses"]) == ([], [])
 
 
-def test_the_shipped_policy_holds_for_the_eight_jobs(service, pipeline_events):
-    ingest(service, pipeline_events)
+def test_the_shipped_policy_holds_for_the_eight_jobs(service, captured):
+    _capture, events = captured
+    ingest(service, events)
     body = service.get(f"{API}/audit/policy").json()
     assert Path(body["policy"]).name == "privacy_policy.yml"  # the conf/ copy of the tests
     assert body["violations"] == [] and body["passed"] is True
-    outputs = {d["name"] for e in pipeline_events for d in e.get("outputs", [])}
+    outputs = {d["name"] for e in events for d in e.get("outputs", [])}
     assert body["checkedFields"] >= len(outputs) > 30
+
+
+def declared_steps(body: dict) -> set[tuple[str, str, str, str]]:
+    """(output dataset's short name, output field, input field, declared as) of every declared step."""
+    return {(s["to"]["dataset"].rsplit("/", 1)[-1], s["to"]["field"], s["from"]["field"], s["declared"]["as"])
+            for f in body["fields"] for status in ("carries", "masked", "influencedBy") for c in f[status]
+            for s in c["path"] if "declared" in s}
+
+
+def test_the_declared_corrections_fill_the_official_listeners_gaps_only(service, captured):
+    capture, events = captured
+    ingest(service, events)
+    declared = declared_steps(service.get(f"{API}/audit/classifications").json())
+    email_hash = field_entry(service, dataset_of(events, "/outputs/processed_customers"), "email_hash")
+    assert email_hash["carries"] == [] and [c["class"] for c in email_hash["masked"]] == ["PII.email"]
+    masked_at = email_hash["masked"][0]["maskedAt"]
+    user_sequence = field_entry(service, dataset_of(events, "/outputs/audit_trail"), "user_sequence")
+    assert user_sequence["carries"] == [] and [c["class"] for c in user_sequence["influencedBy"]] == ["PII.online_id"]
+    if capture == "builtin":  # the built-in capture reports the hash as masking and the window key as INDIRECT
+        assert declared == set() and masked_at["transformation"]["masking"] is True
+        assert user_sequence["influencedBy"][0]["path"][-1]["transformation"]["subtype"] == "WINDOW"
+        return
+    # the official listener calls sha2 a clear TRANSFORMATION: masked as declared, the capture left as it is
+    assert masked_at["transformation"]["masking"] is False and masked_at["declared"]["as"] == "masked"
+    assert "jobs/customers.py" in masked_at["declared"]["reason"]
+    assert user_sequence["influencedBy"][0]["path"][-1]["declared"]["as"] == "influenced"
+    # the three gaps: hashes, distinct counts (and a count_if), a window's partition key
+    assert {("processed_customers", "email_hash", "email", "masked"),
+            ("processed_customers", "phone_hash", "phone", "masked"),
+            ("customer_master", "email_hash", "email", "masked"),
+            ("audit_trail", "event_fingerprint", "client_ip", "masked"),
+            ("real_time_user_analytics", "session_id", "user_id", "masked"),
+            ("trending_content", "unique_users", "user_id", "masked"),
+            ("governance_dashboard", "distinct_users", "user_name", "masked"),
+            ("compliance_report", "users_with_violations", "user_name", "masked"),
+            ("trained_model", "rows_with_behaviour_features", "user_id", "masked"),
+            ("real_time_user_analytics", "session_number", "user_id", "influenced"),
+            ("audit_trail", "previous_access_ts", "user_name", "influenced")} <= declared
 
 
 def test_a_job_copying_emails_into_a_report_violates_the_policy(service, pipeline_events, leaking_job):
