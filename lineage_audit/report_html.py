@@ -223,7 +223,11 @@ def _ref(ref: dict[str, Any]) -> str:
 def _step(step: dict[str, Any]) -> str:
     job = step.get("job")
     by = f' by <code>{escape(job["namespace"])}:{escape(job["name"])}</code>' if job else ""
-    return f'{_ref(step["from"])} &rarr; {_ref(step["to"])}{by} {_transformation(step["transformation"])}'
+    declared = step.get("declared")
+    correction = "" if not declared else (
+        f' <span class="badge masked">declared {escape(declared["as"])}</span> '
+        f'<span class="note">{escape(declared["reason"])} (conf/classification.yml)</span>')
+    return f'{_ref(step["from"])} &rarr; {_ref(step["to"])}{by} {_transformation(step["transformation"])}{correction}'
 
 
 def _carry(carry: dict[str, Any], kind: str) -> str:

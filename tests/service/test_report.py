@@ -194,3 +194,15 @@ def test_a_service_without_the_classification_routes_gives_a_report_that_says_so
         "available": False, "reason": f"the service did not answer classifications: Dataset '{name}/classifications' "
                                       "not found in namespace 'file'."}
     assert report["summary"]["classesInTheClear"] is None
+
+
+def test_a_step_a_declaration_corrected_says_so_with_its_reason():
+    from lineage_audit.report_html import _step
+
+    ref = {"namespace": "file", "dataset": "/data/outputs/processed_customers", "field": "email_hash"}
+    step = {"job": {"namespace": "data-lineage-audit", "name": "customers"},
+            "from": {**ref, "dataset": "/data/inputs/raw_customers.csv", "field": "email"}, "to": ref,
+            "transformation": {"type": "DIRECT", "subtype": "TRANSFORMATION", "masking": False, "description": ""}}
+    assert "declared" not in _step(step)
+    html = _step({**step, "declared": {"as": "masked", "reason": "sha2(email, 256) in jobs/customers.py"}})
+    assert "declared masked" in html and "sha2(email, 256) in jobs/customers.py" in html

@@ -53,7 +53,9 @@ function stepText(step: ClassStep): string {
   const { type, subtype, masking } = step.transformation;
   const how = `${type}${subtype ? `/${subtype}` : ""}${masking ? ", masking" : ""}`;
   const job = step.job ? step.job.name : "no job";
-  return `  → ${job} [${how}] → ${refText(step.to)}`;
+  // A correction of conf/classification.yml (`declared:`) where the capture's lineage says more than the code
+  const declared = step.declared ? ` (declared ${step.declared.as}: ${step.declared.reason})` : "";
+  return `  → ${job} [${how}]${declared} → ${refText(step.to)}`;
 }
 
 /** One way a class came to a field, as lines: its source column, then each job and column of its path. */
@@ -64,8 +66,9 @@ export function describeCarry(carry: ClassCarry, exposure: Exposure): string[] {
   if (!carry.path.length) lines.push("  declared on this column");
   const maskedAt = carry.maskedAt ?? carry.path.find((step) => step.transformation.masking);
   if (exposure === "masked" && maskedAt) {
-    lines.push(`  masked by ${maskedAt.job?.name ?? "no job"}${
-      maskedAt.transformation.description ? ` (${maskedAt.transformation.description})` : ""}`);
+    const why = maskedAt.declared ? maskedAt.declared.reason : maskedAt.transformation.description;
+    lines.push(`  masked by ${maskedAt.job?.name ?? "no job"}${why ? ` (${why})` : ""}${
+      maskedAt.declared ? " [declared in conf/classification.yml]" : ""}`);
   }
   return lines;
 }

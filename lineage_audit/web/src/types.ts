@@ -252,6 +252,8 @@ export interface ClassStep {
   from: ClassRef;
   to: ClassRef;
   transformation: { type: string; subtype: string | null; masking: boolean; description: string | null };
+  /** Present where a `declared:` entry of conf/classification.yml corrected the captured edge. */
+  declared?: { as: "masked" | "influenced"; reason: string };
 }
 
 /** A class reaching a field: the source column it was declared on, and the path from there. */
