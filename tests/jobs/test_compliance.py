@@ -21,6 +21,19 @@ RULES_DDL = (f"data_category string, requirements array<{RULE_STRUCT}>, regulati
              "requires_encryption boolean, requires_masking boolean, max_retention_days int")
 LOGS_DDL = ("access_id string, user_name string, role string, table_name string, column_name string, action string, "
             "access_ts timestamp, purpose string, rows_accessed long, client_ip string, approved boolean")
+FINDINGS_DDL = ("table_name string, column_name string, lineage_classes array<string>, "
+                "lineage_masked_classes array<string>, lineage_influenced_by array<string>, "
+                "lineage_sources array<string>, flows_to_clear array<string>, flows_to_masked array<string>, "
+                "is_carrier boolean")
+ASSESSMENT_DDL = (
+    "table_name string, column_name string, data_category string, sensitivity string, owner_team string, "
+    "regulations string, is_encrypted boolean, requires_encryption boolean, is_masked boolean, "
+    "requires_masking boolean, retention_days int, max_retention_days int, retention_excess_days int, "
+    "gaps array<string>, risk_score int, risk_level string")
+LINEAGE_COLUMNS_DDL = (
+    "inventory_status string, lineage_status string, masked_per_lineage boolean, lineage_classes array<string>, "
+    "lineage_masked_classes array<string>, lineage_influenced_by array<string>, lineage_sources array<string>, "
+    "flows_to_clear array<string>, flows_to_masked array<string>")
 RESULT_STRUCT = ("struct<regulation:string,requirement_id:string,role_allowed:boolean,purpose_allowed:boolean,"
                  "violated:boolean>")
 
@@ -139,7 +152,7 @@ def test_assess_privacy_scores_control_gaps(spark):
         ("t3", "c4", "PUBLIC", "LOW", "commerce", False, False, 365, date(2026, 1, 1)),
     ], INVENTORY_DDL)
 
-    result = job.assess_privacy(inventory, rules_frame(spark))
+    result = job.assess_privacy(inventory, rules_frame(spark), spark.createDataFrame([], FINDINGS_DDL))
 
     expected = spark.createDataFrame([
         ("t1", "c1", "PII", "HIGH", "crm", "CCPA,GDPR", None, True, False, True, 1095, 365, 730,
@@ -150,10 +163,86 @@ def test_assess_privacy_scores_control_gaps(spark):
         ("t2", "c2", "FINANCIAL", "MEDIUM", "payments", "SOX", False, False, False, False, 730, 2555, 0, [], 2, "LOW"),
         ("t3", "c4", "PUBLIC", "LOW", "commerce", "UNREGULATED", False, False, False, False, 365, None, 0, [], 1,
          "LOW"),
-    ], "table_name string, column_name string, data_category string, sensitivity string, owner_team string, "
-       "regulations string, is_encrypted boolean, requires_encryption boolean, is_masked boolean, "
-       "requires_masking boolean, retention_days int, max_retention_days int, retention_excess_days int, "
-       "gaps array<string>, risk_score int, risk_level string")
+    ], ASSESSMENT_DDL)
+    # where the captured lineage classifies no column, the inventory alone decides, as it always did
+    nothing_from_lineage = [F.lit("INVENTORIED").alias("inventory_status"), F.lit("NONE").alias("lineage_status"),
+                            F.lit(None).cast("boolean").alias("masked_per_lineage"),
+                            *[F.array().cast("array<string>").alias(c) for c in (
+                                "lineage_classes", "lineage_masked_classes", "lineage_influenced_by",
+                                "lineage_sources", "flows_to_clear", "flows_to_masked")]]
+    assert_df_equality(result, expected.select("*", *nothing_from_lineage), ignore_row_order=True,
+                       ignore_nullable=True)
+
+
+def _classified(dataset, field, data_class, status, source, via=(), jobs=()):
+    """One row of the lineage export: ``source`` and ``via`` are (dataset, field) pairs."""
+    return ("file", dataset, field, "string", data_class, status, "file", source[0], source[1], "rule",
+            "rule raw_customers/email", len(via), list(jobs), [tuple(v) for v in via], None, "a path")
+
+
+def test_lineage_findings_say_what_each_column_carries_and_where_it_flows(spark):
+    raw_email = ("/d/inputs/raw_customers.csv", "email")
+    processed_email = ("/d/outputs/processed_customers", "email")
+    logs_user = ("/d/inputs/data_access_logs", "user_name")
+    classified = spark.createDataFrame([
+        _classified(*raw_email, "PII.email", "clear", raw_email),
+        _classified(*processed_email, "PII.email", "clear", raw_email, [raw_email], ["customers"]),
+        _classified("/d/outputs/processed_customers", "email_hash", "PII.email", "masked", raw_email, [raw_email],
+                    ["customers"]),
+        _classified("/d/outputs/customer_master", "email", "PII.email", "clear", raw_email,
+                    [raw_email, processed_email], ["customers"]),
+        _classified("/d/outputs/order_summary", "total", "PII.email", "influenced", raw_email,
+                    [raw_email, processed_email], ["customers", "orders"]),
+        _classified(*logs_user, "PII.name", "clear", logs_user),
+        # the compliance job's own output, from an earlier run of it: left out
+        _classified("/d/outputs/audit_trail", "user_name", "PII.name", "clear", logs_user, [logs_user],
+                    ["compliance"]),
+    ], job.CLASSIFICATION_DDL)
+
+    result = job.lineage_findings(classified, exclude_tables=("audit_trail",))
+
+    expected = spark.createDataFrame([
+        ("raw_customers", "email", ["PII.email"], [], [], ["raw_customers.email"],
+         ["customer_master.email", "processed_customers.email"], ["processed_customers.email_hash"], False),
+        ("processed_customers", "email", ["PII.email"], [], [], ["raw_customers.email"],
+         ["customer_master.email"], [], True),
+        ("processed_customers", "email_hash", [], ["PII.email"], [], ["raw_customers.email"], [], [], True),
+        ("customer_master", "email", ["PII.email"], [], [], ["raw_customers.email"], [], [], True),
+        ("order_summary", "total", [], [], ["PII.email"], [], [], [], False),
+        ("data_access_logs", "user_name", ["PII.name"], [], [], ["data_access_logs.user_name"], [], [], False),
+    ], FINDINGS_DDL)
+    assert_df_equality(result, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_assess_privacy_follows_the_lineage_and_finds_inventory_gaps(spark):
+    inventory = spark.createDataFrame([
+        ("t1", "c1", "PII", "HIGH", "crm", True, True, 90, date(2026, 1, 1)),  # masked, says the inventory
+        ("t1", "c2", "PII", "LOW", "crm", True, False, 90, date(2026, 1, 1)),  # not masked, says the inventory
+        ("t2", "c6", "FINANCIAL", "MEDIUM", "payments", False, False, 730, date(2026, 1, 1)),
+    ], INVENTORY_DDL)
+    findings = spark.createDataFrame([
+        ("t1", "c1", ["PII.email"], [], [], ["raw.email"], ["t9.c1"], [], True),
+        ("t1", "c2", [], ["PII.email"], [], ["raw.email"], [], [], True),
+        ("t3", "email", ["PII.email"], [], ["PII.name"], ["raw.email"], [], [], True),  # not inventoried
+        ("raw", "email", ["PII.email"], [], [], ["raw.email"], ["t1.c1", "t3.email"], ["t1.c2"], False),  # a source
+        ("t4", "total", [], [], ["PII.email"], [], [], [], False),  # only influenced: no personal data in it
+    ], FINDINGS_DDL)
+
+    result = job.assess_privacy(inventory, rules_frame(spark), findings)
+
+    expected = spark.createDataFrame([
+        ("t1", "c1", "PII", "HIGH", "crm", "CCPA,GDPR", True, True, True, True, 90, 365, 0,
+         ["not masked", "inventory says masked, lineage finds PII.email in the clear"], 9, "CRITICAL",
+         "INVENTORIED", "CLEAR", False, ["PII.email"], [], [], ["raw.email"], ["t9.c1"], []),
+        ("t1", "c2", "PII", "LOW", "crm", "CCPA,GDPR", True, True, False, True, 90, 365, 0,
+         ["inventory says not masked, lineage finds PII.email masked"], 2, "LOW",
+         "INVENTORIED", "MASKED", True, [], ["PII.email"], [], ["raw.email"], [], []),
+        ("t2", "c6", "FINANCIAL", "MEDIUM", "payments", "SOX", False, False, False, False, 730, 2555, 0, [], 2,
+         "LOW", "INVENTORIED", "NONE", None, [], [], [], [], [], []),
+        ("t3", "email", "PII", None, None, "CCPA,GDPR", None, True, None, True, None, 365, 0,
+         ["encryption status unknown", "not masked", "not in the inventory: lineage finds PII.email in the clear"],
+         5, "MEDIUM", "UNINVENTORIED", "CLEAR", False, ["PII.email"], [], ["PII.name"], ["raw.email"], [], []),
+    ], f"{ASSESSMENT_DDL}, {LINEAGE_COLUMNS_DDL}")
     assert_df_equality(result, expected, ignore_row_order=True, ignore_nullable=True)
 
 
