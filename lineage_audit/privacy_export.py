@@ -58,8 +58,8 @@ class Export:
     seconds: float
 
 
-def export_classifications(data_dir: Path, log: Callable[[str], None] = print) -> Export:
-    """Write ``captured_data_classification`` for ``data_dir``; see the module docstring."""
+def export_classifications(data_dir: Path, log: Callable[[str], None] = print, out: Path | None = None) -> Export:
+    """Write ``captured_data_classification`` for ``data_dir`` (or to ``out``); see the module docstring."""
     started = time.perf_counter()
     data_dir = Path(data_dir)
     answer, source = _from_service()
@@ -68,7 +68,7 @@ def export_classifications(data_dir: Path, log: Callable[[str], None] = print) -
         answer = classifications_from_events(events)
         source = f"the captured lineage of this data directory ({len(events)} spooled events; {source})"
     rows = export_rows(answer, inside=data_dir)
-    path = Path(load_catalog(data_dir=data_dir).input(EXPORT_TABLE).path)
+    path = Path(out or load_catalog(data_dir=data_dir).input(EXPORT_TABLE).path)
     _write_lines(path, rows)
     export = Export(path, len(rows), source, time.perf_counter() - started)
     log(f"Exported {export.rows} classified column rows to {path} from {source} in {export.seconds:.1f} s")
