@@ -12,6 +12,7 @@
     lineage-audit verify [--expect LENGTH:HASH]      recompute the event ledger's hash chain (exit 1: tampered)
     lineage-audit diff RUN_A RUN_B | --job NAME | --dataset NAME --since MOMENT [--until MOMENT] [--json]
                                                      what changed between two runs of a job, or in a dataset
+    lineage-audit audit [--url URL] [--json]         check the outputs against the privacy policy (exit 1: violation)
     lineage-audit cluster [JOB ...] [--scale S]      a Spark standalone cluster on this machine: in the
                                                      foreground until Ctrl-C, or just for the named jobs
 """
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from lineage_audit import diff_cli
+from lineage_audit import audit_cli, diff_cli
 from lineage_audit.config import PROJECT_ROOT, default_data_dir
 from lineage_audit.runner import JOBS, check_java, ensure_data, report, run_jobs
 from lineage_audit.sample_data import DEFAULT_SEED, generate
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("stop", help="stop the lineage service started with --background")
     diff_cli.add_parser(sub)
+    audit_cli.add_parser(sub)
 
     cluster = sub.add_parser("cluster", help="start a Spark standalone master and workers on 127.0.0.1; with JOBs, "
                                              "spark-submit them to it and stop, else run until Ctrl-C")
@@ -244,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "diff":
         return diff_cli.run(args)
+    if args.command == "audit":
+        return audit_cli.run(args)
     if args.command == "jobs":
         print("\n".join(JOBS))
         return 0

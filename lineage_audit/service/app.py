@@ -32,10 +32,11 @@ API = "/api/v1"
 API_BETA = "/api/v2beta"
 log = logging.getLogger(__name__)
 # Resource modules, in the order their routes are matched.
-# audit_diff before datasets: its ``datasets/{dataset}/diff`` would otherwise be read as a dataset's name.
-ROUTE_MODULES = ("lineage_ingest", "namespaces", "sources", "jobs", "runs", "audit_diff", "datasets", "tags",
-                 "graph", "namespace_graph", "search", "search_beta", "events", "stats", "ledger",
-                 "moments")
+# audit_diff and classifications before datasets: their ``datasets/{dataset}/diff`` and
+# ``datasets/{dataset}/classifications`` would otherwise be read as a dataset's name.
+ROUTE_MODULES = ("lineage_ingest", "namespaces", "sources", "jobs", "runs", "audit_diff", "classifications",
+                 "datasets", "tags", "graph", "namespace_graph", "search", "search_beta", "events", "stats",
+                 "ledger", "moments")
 
 
 class AuthError(Exception):

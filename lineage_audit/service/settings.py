@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
@@ -28,6 +29,8 @@ class ServiceSettings:
     ingest_api_key: str | None = None
     read_api_key: str | None = None
     max_body_bytes: int = 10 * 1024 * 1024
+    classification_path: str = ""  # empty: conf/classification.yml
+    privacy_policy_path: str = ""  # empty: conf/privacy_policy.yml
 
     @property
     def is_loopback(self) -> bool:
@@ -36,6 +39,14 @@ class ServiceSettings:
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{default_data_dir() / 'lineage.db'}"
+
+    @property
+    def resolved_classification_path(self) -> Path:
+        return Path(self.classification_path) if self.classification_path else conf_dir() / "classification.yml"
+
+    @property
+    def resolved_privacy_policy_path(self) -> Path:
+        return Path(self.privacy_policy_path) if self.privacy_policy_path else conf_dir() / "privacy_policy.yml"
 
     @property
     def base_url(self) -> str:
