@@ -6,7 +6,10 @@ regulatory_requirements (per regulation and data category: encryption/masking/re
 comma-separated allowed roles and purposes), and the lineage the pipeline documents about itself:
 data_lineage_summary (the data quality job: each table it measured, and the job that produced it)
 and data_lineage_tracking (the data-lake ingestion job: each source it landed in the lake, reconciled
-line by line), combined into data_lineage_metadata (source table -> target table edges).
+line by line), combined into data_lineage_metadata (source table -> target table edges); and the
+lineage the pipeline captured: captured_data_classification, which `lineage-audit run` exports right
+before this job (lineage_audit/privacy_export.py): one row per dataset, column, class (PII.email, ...)
+and status (clear, masked, influenced), with the source column and the path of jobs it came through.
 
 Each access is joined to the inventory on (table_name, column_name) -- a left join, since an access
 to an uncatalogued column is itself a finding -- and to every requirement of its data category.
@@ -16,8 +19,12 @@ sensitivity data, or happens outside office hours (conf compliance, hours in the
 zone, UTC) by a role other than service_account.
 
 Outputs: compliance_report (per regulation and requirement: accesses, violations, rate, users,
-status), data_privacy_assessment (per inventoried column: controls against the strictest
-requirement of its category, gaps, risk score), governance_dashboard (per owner team) and
+status), data_privacy_assessment (per inventoried column, plus one UNINVENTORIED row per column the
+lineage finds carrying a class the inventory does not list: controls against the strictest requirement
+of its category; what lineage finds there in the clear, masked or influencing it, from which sources,
+and the columns its data flows to; whether it is masked according to lineage, which wins over the
+inventory's is_masked where lineage knows; gaps, including the inventory and lineage disagreeing; risk
+score), governance_dashboard (per owner team) and
 audit_trail (exactly one row per access event, in per-user order, with reasons and a fingerprint;
 nothing is rejected, so rows in = rows out).
 """
