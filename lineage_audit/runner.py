@@ -263,6 +263,9 @@ def report(results: Sequence[JobResult], data_dir: Path, wall_seconds: float | N
         f"  rejects        {data_dir / 'rejects'}   (quarantined rows, one table per source, with the reason)",
         f"  run summaries  {data_dir / 'runs'}",
     ]
+    exported = data_dir / "lineage-export"
+    if exported.exists():
+        lines.append(f"  lineage export {exported}   (the captured lineage's classifications the compliance job read)")
     spooled = len(list((data_dir / "lineage-spool").glob("*.json"))) if (data_dir / "lineage-spool").exists() else 0
     if spooled:
         lines.append(f"  lineage        {spooled} OpenLineage events waiting in {data_dir / 'lineage-spool'} "

@@ -79,6 +79,9 @@ def test_report_says_what_failed_and_where_to_look(tmp_path):
     assert "1/2 jobs succeeded in 5.0 s" in text
     assert "FAILED" in text.splitlines()[3]
     assert str(tmp_path / "rejects") in text
+    assert "lineage export" not in text  # compliance never ran here
+    (tmp_path / "lineage-export").mkdir()
+    assert f"lineage export {tmp_path / 'lineage-export'}" in report([JobResult("compliance", 0, 1.0, None)], tmp_path)
 
 
 def test_unknown_job_is_refused_with_the_list(capsys):

@@ -370,13 +370,7 @@ def test_execute_writes_one_audit_row_per_access(spark, pipeline_catalog, job_su
     assert rows["GDPR-32"]["accesses"] == rows["CCPA-1798-100"]["accesses"] == pii_accesses
     assert sum(r["accesses"] for r in rows.values()) == n + pii_accesses  # PII falls under two regulations
 
-    privacy = _output(spark, pipeline_catalog, "data_privacy_assessment")
-    assert [name for name, _ in privacy.dtypes] == [
-        "table_name", "column_name", "data_category", "sensitivity", "owner_team", "regulations", "is_encrypted",
-        "requires_encryption", "is_masked", "requires_masking", "retention_days", "max_retention_days",
-        "retention_excess_days", "gaps", "risk_score", "risk_level"]
-    assert dict(privacy.dtypes)["gaps"] == "array<string>" and dict(privacy.dtypes)["risk_score"] == "int"
-    assert privacy.count() == inventory.count() == privacy.select("table_name", "column_name").distinct().count()
+    _assert_the_privacy_assessment_follows_the_lineage(spark, pipeline_catalog, inventory)
 
     dashboard = _output(spark, pipeline_catalog, "governance_dashboard")
     assert dashboard.dtypes == [
@@ -394,3 +388,40 @@ def test_execute_writes_one_audit_row_per_access(spark, pipeline_catalog, job_su
     assert teams["crm"]["undocumented_tables"] == "customer_master"
     assert teams["data-platform"]["documented_lineage_edges"] == 5  # every lake source -> raw_data_lake
     assert teams["marketing"]["documented_lineage_edges"] == 1  # social_media_feeds -> raw_data_lake
+
+
+def _assert_the_privacy_assessment_follows_the_lineage(spark, catalog, inventory):
+    """One row per inventoried column, one per column the captured lineage finds carrying a class the
+    inventory does not list, and what the lineage says about each (the built-in capture's lineage)."""
+    privacy = _output(spark, catalog, "data_privacy_assessment")
+    assert [name for name, _ in privacy.dtypes] == [
+        "table_name", "column_name", "data_category", "sensitivity", "owner_team", "regulations", "is_encrypted",
+        "requires_encryption", "is_masked", "requires_masking", "retention_days", "max_retention_days",
+        "retention_excess_days", "gaps", "risk_score", "risk_level", "inventory_status", "lineage_status",
+        "masked_per_lineage", "lineage_classes", "lineage_masked_classes", "lineage_influenced_by",
+        "lineage_sources", "flows_to_clear", "flows_to_masked"]
+    assert dict(privacy.dtypes)["gaps"] == "array<string>" and dict(privacy.dtypes)["risk_score"] == "int"
+    assert privacy.count() == privacy.select("table_name", "column_name").distinct().count()
+    assert privacy.where(F.col("inventory_status") == job.INVENTORIED).count() == inventory.count()
+    rows = {(r["table_name"], r["column_name"]): r for r in privacy.collect()}
+
+    exported = spark.read.json(catalog.input("captured_data_classification").path)
+    assert exported.count() > 0  # the step before the job wrote it, from the spooled events
+    # the customers job hashes the e-mail: lineage says masked, as the inventory does
+    email_hash = rows[("processed_customers", "email_hash")]
+    assert (email_hash["lineage_status"], email_hash["masked_per_lineage"]) == ("MASKED", True)
+    assert email_hash["lineage_masked_classes"] == ["PII.email"] and email_hash["is_masked"]
+    assert email_hash["lineage_sources"] == ["raw_customers.email"]
+    full_name = rows[("processed_customers", "full_name")]
+    assert full_name["lineage_status"] == "CLEAR" and full_name["lineage_classes"] == ["PII.name"]
+    assert "customer_master.full_name" in full_name["flows_to_clear"]
+    # the e-mail's domain is cut from the e-mail in the clear, and the inventory does not list it
+    unlisted = {key: r for key, r in rows.items() if r["inventory_status"] == job.UNINVENTORIED}
+    domain = unlisted[("processed_customers", "email_domain")]
+    assert (domain["data_category"], domain["lineage_classes"], domain["lineage_status"]) == ("PII", ["PII.email"],
+                                                                                              "CLEAR")
+    assert ("customer_master", "email_hash") not in unlisted
+    assert all(r["lineage_classes"] or r["lineage_masked_classes"] for r in unlisted.values())
+    assert all(r["owner_team"] is None and any(g.startswith("not in the inventory") for g in r["gaps"])
+               for r in unlisted.values())
+    assert not any(table in ("audit_trail", "data_privacy_assessment") for table, _ in rows)
