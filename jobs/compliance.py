@@ -262,7 +262,8 @@ def _with_uninventoried(inventory: DataFrame, findings: DataFrame) -> DataFrame:
     listed = inventory.withColumn("inventory_status", F.lit(INVENTORIED)).join(
         findings.drop("is_carrier"), on=["table_name", "column_name"], how="left")
     missing = findings.where("is_carrier").join(inventory, on=["table_name", "column_name"], how="left_anti")
-    first_class = F.coalesce(F.element_at("lineage_classes", 1), F.element_at("lineage_masked_classes", 1))
+    first_class = F.coalesce(F.try_element_at("lineage_classes", F.lit(1)),
+                             F.try_element_at("lineage_masked_classes", F.lit(1)))
     unlisted = missing.select(
         "table_name", "column_name",
         F.upper(F.substring_index(first_class, ".", 1)).alias("data_category"),

@@ -224,6 +224,7 @@ def test_assess_privacy_follows_the_lineage_and_finds_inventory_gaps(spark):
         ("t1", "c1", ["PII.email"], [], [], ["raw.email"], ["t9.c1"], [], True),
         ("t1", "c2", [], ["PII.email"], [], ["raw.email"], [], [], True),
         ("t3", "email", ["PII.email"], [], ["PII.name"], ["raw.email"], [], [], True),  # not inventoried
+        ("t3", "email_hash", [], ["PII.email"], [], ["raw.email"], [], [], True),  # nor this, masked
         ("raw", "email", ["PII.email"], [], [], ["raw.email"], ["t1.c1", "t3.email"], ["t1.c2"], False),  # a source
         ("t4", "total", [], [], ["PII.email"], [], [], [], False),  # only influenced: no personal data in it
     ], FINDINGS_DDL)
@@ -242,6 +243,9 @@ def test_assess_privacy_follows_the_lineage_and_finds_inventory_gaps(spark):
         ("t3", "email", "PII", None, None, "CCPA,GDPR", None, True, None, True, None, 365, 0,
          ["encryption status unknown", "not masked", "not in the inventory: lineage finds PII.email in the clear"],
          5, "MEDIUM", "UNINVENTORIED", "CLEAR", False, ["PII.email"], [], ["PII.name"], ["raw.email"], [], []),
+        ("t3", "email_hash", "PII", None, None, "CCPA,GDPR", None, True, None, True, None, 365, 0,
+         ["encryption status unknown", "not in the inventory: lineage finds PII.email masked"],
+         4, "MEDIUM", "UNINVENTORIED", "MASKED", True, [], ["PII.email"], [], ["raw.email"], [], []),
     ], f"{ASSESSMENT_DDL}, {LINEAGE_COLUMNS_DDL}")
     assert_df_equality(result, expected, ignore_row_order=True, ignore_nullable=True)
 
