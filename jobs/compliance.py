@@ -199,8 +199,13 @@ def build_compliance_report(accesses: DataFrame, *, at_risk_max_rate: float = AT
     )
 
 
-def _short_name(dataset: Column) -> Column:
-    return F.regexp_extract(dataset, SHORT_NAME, 1)
+def _short_name(dataset: Column, rejects_dir: str | None) -> Column:
+    """The inventory's name for a dataset; a quarantine table is ``rejects/<source>``, not its source's name."""
+    short = F.regexp_extract(dataset, SHORT_NAME, 1)
+    if not rejects_dir:
+        return short
+    return F.when(dataset.startswith(rejects_dir.rstrip("/") + "/"), F.concat(F.lit("rejects/"), short)) \
+        .otherwise(short)
 
 
 def _column_ref(table: Column, column: Column) -> Column:
@@ -211,10 +216,11 @@ def _classes(status: str) -> Column:
     return F.array_sort(F.collect_set(F.when(F.col("status") == status, F.col("data_class"))))
 
 
-def lineage_findings(classified: DataFrame, exclude_tables: tuple[str, ...] = ()) -> DataFrame:
+def lineage_findings(classified: DataFrame, exclude_tables: tuple[str, ...] = (),
+                     rejects_dir: str | None = None) -> DataFrame:
     """Per (table_name, column_name) the captured lineage classifies: what it carries and where it flows.
 
-    Datasets are named by their short name. ``lineage_classes``: the classes it holds in the clear;
+    Datasets are named by their short name (``rejects/<source>`` in ``rejects_dir``). ``lineage_classes``: the classes it holds in the clear;
     ``lineage_masked_classes``: those that reached it only through a masking transformation;
     ``lineage_influenced_by``: those of columns it was filtered, joined or grouped on. ``flows_to_clear``
     and ``flows_to_masked``: the columns downstream whose values come from this one (in the clear, or
@@ -224,8 +230,8 @@ def lineage_findings(classified: DataFrame, exclude_tables: tuple[str, ...] = ()
     """
     named = classified.select(
         "data_class", "status", "hops", "via",
-        _short_name(F.col("dataset")).alias("table_name"), F.col("field").alias("column_name"),
-        _column_ref(_short_name(F.col("source_dataset")), F.col("source_field")).alias("source_column"),
+        _short_name(F.col("dataset"), rejects_dir).alias("table_name"), F.col("field").alias("column_name"),
+        _column_ref(_short_name(F.col("source_dataset"), rejects_dir), F.col("source_field")).alias("source_column"),
     ).where(~F.col("table_name").isin(*exclude_tables))
     carrying = F.col("status").isin("clear", "masked")
     per_column = named.groupBy("table_name", "column_name").agg(
@@ -240,7 +246,7 @@ def lineage_findings(classified: DataFrame, exclude_tables: tuple[str, ...] = ()
         F.explode("via").alias("step"), "status",
         _column_ref(F.col("table_name"), F.col("column_name")).alias("target"))
     flows = passed.groupBy(
-        _short_name(F.col("step.dataset")).alias("table_name"), F.col("step.field").alias("column_name"),
+        _short_name(F.col("step.dataset"), rejects_dir).alias("table_name"), F.col("step.field").alias("column_name"),
     ).agg(
         F.array_sort(F.collect_set(F.when(F.col("status") == "clear", F.col("target")))).alias("flows_to_clear"),
         F.array_sort(F.collect_set(F.when(F.col("status") == "masked", F.col("target")))).alias("flows_to_masked"),
@@ -452,7 +458,7 @@ def execute(run: JobRun) -> None:
     lineage = data_lineage_metadata(run.read("data_lineage_summary"), run.read("data_lineage_tracking"))
     own_outputs = tuple(name for name, spec in run.catalog.outputs.items() if spec.job == "compliance")
     findings = lineage_findings(run.read("captured_data_classification", StructType.fromDDL(CLASSIFICATION_DDL)),
-                                exclude_tables=own_outputs)
+                                exclude_tables=own_outputs, rejects_dir=run.catalog.rejects_dir)
 
     accesses = evaluate_accesses(
         logs, inventory, rules,

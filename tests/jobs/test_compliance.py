@@ -194,16 +194,21 @@ def test_lineage_findings_say_what_each_column_carries_and_where_it_flows(spark)
         _classified("/d/outputs/order_summary", "total", "PII.email", "influenced", raw_email,
                     [raw_email, processed_email], ["customers", "orders"]),
         _classified(*logs_user, "PII.name", "clear", logs_user),
+        # the quarantine of the customer feed: named after the folder it is in, not after its source
+        _classified("/d/rejects/raw_customers", "raw_record", "PII.email", "clear", raw_email, [raw_email],
+                    ["customers"]),
         # the compliance job's own output, from an earlier run of it: left out
         _classified("/d/outputs/audit_trail", "user_name", "PII.name", "clear", logs_user, [logs_user],
                     ["compliance"]),
     ], job.CLASSIFICATION_DDL)
 
-    result = job.lineage_findings(classified, exclude_tables=("audit_trail",))
+    result = job.lineage_findings(classified, exclude_tables=("audit_trail",), rejects_dir="/d/rejects")
 
     expected = spark.createDataFrame([
         ("raw_customers", "email", ["PII.email"], [], [], ["raw_customers.email"],
-         ["customer_master.email", "processed_customers.email"], ["processed_customers.email_hash"], False),
+         ["customer_master.email", "processed_customers.email", "rejects/raw_customers.raw_record"],
+         ["processed_customers.email_hash"], False),
+        ("rejects/raw_customers", "raw_record", ["PII.email"], [], [], ["raw_customers.email"], [], [], True),
         ("processed_customers", "email", ["PII.email"], [], [], ["raw_customers.email"],
          ["customer_master.email"], [], True),
         ("processed_customers", "email_hash", [], ["PII.email"], [], ["raw_customers.email"], [], [], True),
@@ -418,13 +423,14 @@ def _assert_the_privacy_assessment_follows_the_lineage(spark, catalog, inventory
     assert email_hash["lineage_sources"] == ["raw_customers.email"]
     full_name = rows[("processed_customers", "full_name")]
     assert full_name["lineage_status"] == "CLEAR" and full_name["lineage_classes"] == ["PII.name"]
-    assert "customer_master.full_name" in full_name["flows_to_clear"]
+    assert rows[("processed_customers", "age")]["flows_to_clear"] == ["real_time_user_analytics.age"]
     # the e-mail's domain is cut from the e-mail in the clear, and the inventory does not list it
     unlisted = {key: r for key, r in rows.items() if r["inventory_status"] == job.UNINVENTORIED}
     domain = unlisted[("processed_customers", "email_domain")]
     assert (domain["data_category"], domain["lineage_classes"], domain["lineage_status"]) == ("PII", ["PII.email"],
                                                                                               "CLEAR")
     assert ("customer_master", "email_hash") not in unlisted
+    assert unlisted[("rejects/raw_customers", "raw_record")]["lineage_classes"]  # a rejected row keeps all of it
     assert all(r["lineage_classes"] or r["lineage_masked_classes"] for r in unlisted.values())
     assert all(r["owner_team"] is None and any(g.startswith("not in the inventory") for g in r["gaps"])
                for r in unlisted.values())
