@@ -184,3 +184,24 @@ def test_compliance_reads_the_lineage_exported_right_before_it_and_waits_for_it(
                         lambda data_dir, log: calls.append(("export", data_dir)))
     assert [r.ok for r in run_jobs(["orders", "compliance"], tmp_path, log=lambda _: None)] == [True, True]
     assert calls == [("run", "orders"), ("export", tmp_path), ("run", "compliance")]
+
+
+def test_a_cluster_run_exports_the_lineage_before_compliance_too(tmp_path, monkeypatch):
+    import subprocess
+    from types import SimpleNamespace
+
+    from lineage_audit import cluster
+
+    calls = []
+    monkeypatch.setattr(cluster, "submit_job", lambda c, job, data_dir: calls.append(("submit", job)) or
+                        subprocess.CompletedProcess([], 0))
+    monkeypatch.setattr(cluster, "export_lineage", lambda job, data_dir, log: calls.append(("export", job)))
+    fake = SimpleNamespace(master_url="spark://127.0.0.1:7077")
+    results = cluster.run_jobs_on(fake, ["compliance", "orders"], tmp_path, log=lambda _: None)
+    assert calls == [("submit", "orders"), ("export", "compliance"), ("submit", "compliance")]
+    assert [r.ok for r in results] == [True, True]
+
+    calls.clear()
+    monkeypatch.setattr(cluster, "export_lineage", lambda job, data_dir, log: "skipped: no lineage")
+    [result] = cluster.run_jobs_on(fake, ["compliance"], tmp_path, log=lambda _: None)
+    assert calls == [] and result.exit_code == SKIPPED and result.skipped == "skipped: no lineage"
