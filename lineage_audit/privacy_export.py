@@ -238,17 +238,18 @@ def _row(entry: dict, carry: dict, status: str) -> dict:
     }
 
 
-def _inside(dataset: str, root: Path) -> bool:
-    return dataset == str(root) or dataset.startswith(str(root).rstrip("/") + "/")
+def _inside(dataset: str, roots: tuple[str, ...]) -> bool:
+    return any(dataset == root or dataset.startswith(root.rstrip("/") + "/") for root in roots)
 
 
 def export_rows(answer: dict, inside: Path | None = None) -> list[dict]:
     """The route's answer as one row per (field, class, status, source path), sorted; only datasets
     inside ``inside`` (the data directory, resolved) when given."""
-    root = Path(inside).resolve() if inside is not None else None
+    # the directory as given and with its links resolved: the capture may name datasets either way
+    roots = tuple({str(Path(inside).absolute()), str(Path(inside).resolve())}) if inside is not None else ()
     rows = []
     for entry in answer["fields"]:
-        if root is not None and not _inside(entry["dataset"], root):
+        if roots and not _inside(entry["dataset"], roots):
             continue
         for key, status in STATUSES:
             rows.extend(_row(entry, carry, status) for carry in entry.get(key) or [])

@@ -70,6 +70,9 @@ def test_export_rows_name_each_class_its_status_source_and_path(tmp_path):
     assert influenced["path"].endswith("-[customers.write: INDIRECT/FILTER]-> domains.count")
     assert influenced["masked_by_job"] is None and influenced["field_type"] == "long"
     assert len(export_rows(answer)) == 4  # without a data directory, every dataset
+    (tmp_path.parent / "linked").unlink(missing_ok=True)
+    (tmp_path.parent / "linked").symlink_to(tmp_path)  # a data directory given through a link
+    assert export_rows(answer, inside=tmp_path.parent / "linked") == rows
 
 
 def test_captured_events_are_the_spool_then_what_a_crashed_application_left(tmp_path):
