@@ -2,11 +2,12 @@
 
 An output is a dataset some job writes. Every class an output column holds in the clear must be allowed, with
 a reason, by an entry whose dataset pattern matches the output (fnmatch, case-insensitive, on the full name
-or the short name, as classification rules match); anything else is a violation. A masked class, or one a
+or the short name, as classification rules match) and, when the entry lists ``columns`` (patterns), one of
+them matches the column; anything else is a violation. A masked class, or one a
 column is only influenced by, is never a violation.
 
 >>> policy = parse_policy({"outputs": [{"dataset": "customer_*", "allow": {"PII.*": "system of record"}}]}, "x")
->>> policy.allows("/data/outputs/customer_master", "PII.email"), policy.allows("/data/reports/r", "PII.email")
+>>> policy.allows("/data/outputs/customer_master", "email", "PII.email"), policy.allows("/data/r", "email", "PII.email")
 (True, False)
 """
 
@@ -28,10 +29,12 @@ from lineage_audit.service.propagation import CLEAR, Classified
 class Allowance:
     dataset: str
     classes: dict[str, str]  # class pattern -> reason
+    columns: tuple[str, ...] = ("*",)
 
-    def allows(self, dataset_name: str, class_name: str) -> bool:
+    def allows(self, dataset_name: str, field: str, class_name: str) -> bool:
         names = (dataset_name.lower(), short_name(dataset_name).lower())
         return (any(fnmatchcase(name, self.dataset.lower()) for name in names)
+                and any(fnmatchcase(field.lower(), pattern.lower()) for pattern in self.columns)
                 and any(fnmatchcase(class_name.lower(), pattern.lower()) for pattern in self.classes))
 
 
@@ -40,8 +43,8 @@ class Policy:
     path: str
     outputs: tuple[Allowance, ...]
 
-    def allows(self, dataset_name: str, class_name: str) -> bool:
-        return any(entry.allows(dataset_name, class_name) for entry in self.outputs)
+    def allows(self, dataset_name: str, field: str, class_name: str) -> bool:
+        return any(entry.allows(dataset_name, field, class_name) for entry in self.outputs)
 
 
 def load_policy(path: Path) -> Policy:
@@ -60,7 +63,11 @@ def parse_policy(content: Any, path: str) -> Policy:
         missing = [name for name, reason in entry["allow"].items() if not str(reason or "").strip()]
         if missing:
             raise ConfigError(f"{path}: output entry {number} allows {', '.join(missing)} without a reason")
-        entries.append(Allowance(str(entry["dataset"]), {str(k): str(v) for k, v in entry["allow"].items()}))
+        columns = entry.get("columns", ["*"])
+        if isinstance(columns, str) or not isinstance(columns, list) or not columns:
+            raise ConfigError(f"{path}: output entry {number}: 'columns' must be a list of column patterns")
+        entries.append(Allowance(str(entry["dataset"]), {str(k): str(v) for k, v in entry["allow"].items()},
+                                 tuple(str(c) for c in columns)))
     return Policy(path, tuple(entries))
 
 
@@ -76,7 +83,7 @@ def evaluate(classified: Classified, policy: Policy, namespace: str | None = Non
         for key in classified.dataset_fields(dataset_id):
             checked += 1
             for carry in classified.field_entry(key)[CLEAR]:
-                if not policy.allows(name, carry["class"]):
+                if not policy.allows(name, key[1], carry["class"]):
                     violations.append({**classified.ref(key), "class": carry["class"], "source": carry["source"],
                                        "path": carry["path"]})
     return {"policy": policy.path, "passed": not violations, "checkedFields": checked, "violations": violations}

@@ -16,7 +16,7 @@ along the current column lineage (``field_lineage``), across jobs, to every fiel
 Every answer keeps, per field, class, status and source column, the shortest path. Breadth-first search over
 (field, status) states terminates on cycles (a job that merges into a table it reads). Soft-deleted datasets
 are left out. The result is cached until the store changes: the key holds the ledger's length (every
-ingested event), the tags on datasets and fields, the soft-deleted datasets and the conf file's
+ingested event), the tags on datasets and fields, the soft-deleted datasets and jobs and the conf file's
 modification time, so that the read after an event or a tag change is current.
 """
 
@@ -235,7 +235,7 @@ class ClassificationCache:
         length = conn.execute(select(func.coalesce(func.max(event_ledger.c.position), 0))).scalar_one()
         tags = tuple(conn.execute(select(dataset_tags.c.dataset_id, dataset_tags.c.field, dataset_tags.c.tag)
                                   .order_by(*dataset_tags.primary_key)))
-        hidden = tuple(i for (i,) in conn.execute(select(datasets.c.id).where(datasets.c.is_hidden.is_(True))
-                                                   .order_by(datasets.c.id)))
+        hidden = tuple(tuple(i for (i,) in conn.execute(select(table.c.id).where(table.c.is_hidden.is_(True))
+                                                         .order_by(table.c.id))) for table in (datasets, jobs))
         stat = self.path.stat() if self.path.exists() else None
         return (int(length), tags, hidden, stat and (stat.st_mtime_ns, stat.st_size))
