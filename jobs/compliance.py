@@ -204,8 +204,8 @@ def _short_name(dataset: Column, rejects_dir: str | None) -> Column:
     short = F.regexp_extract(dataset, SHORT_NAME, 1)
     if not rejects_dir:
         return short
-    return F.when(dataset.startswith(rejects_dir.rstrip("/") + "/"), F.concat(F.lit("rejects/"), short)) \
-        .otherwise(short)
+    quarantined = dataset.startswith(rejects_dir.rstrip("/") + "/")
+    return F.when(quarantined, F.concat(F.lit("rejects/"), short)).otherwise(short)
 
 
 def _column_ref(table: Column, column: Column) -> Column:
@@ -220,8 +220,9 @@ def lineage_findings(classified: DataFrame, exclude_tables: tuple[str, ...] = ()
                      rejects_dir: str | None = None) -> DataFrame:
     """Per (table_name, column_name) the captured lineage classifies: what it carries and where it flows.
 
-    Datasets are named by their short name (``rejects/<source>`` in ``rejects_dir``). ``lineage_classes``: the classes it holds in the clear;
-    ``lineage_masked_classes``: those that reached it only through a masking transformation;
+    Datasets are named by their short name (``rejects/<source>`` in ``rejects_dir``).
+    ``lineage_classes``: the classes it holds in the clear; ``lineage_masked_classes``: those that
+    reached it only through a masking transformation;
     ``lineage_influenced_by``: those of columns it was filtered, joined or grouped on. ``flows_to_clear``
     and ``flows_to_masked``: the columns downstream whose values come from this one (in the clear, or
     masked on the way). ``is_carrier``: written by a job and holding a class (in the clear or masked).
