@@ -6,7 +6,10 @@ regulatory_requirements (per regulation and data category: encryption/masking/re
 comma-separated allowed roles and purposes), and the lineage the pipeline documents about itself:
 data_lineage_summary (the data quality job: each table it measured, and the job that produced it)
 and data_lineage_tracking (the data-lake ingestion job: each source it landed in the lake, reconciled
-line by line), combined into data_lineage_metadata (source table -> target table edges).
+line by line), combined into data_lineage_metadata (source table -> target table edges); and the
+lineage the pipeline captured: captured_data_classification, which `lineage-audit run` exports right
+before this job (lineage_audit/privacy_export.py): one row per dataset, column, class (PII.email, ...)
+and status (clear, masked, influenced), with the source column and the path of jobs it came through.
 
 Each access is joined to the inventory on (table_name, column_name) -- a left join, since an access
 to an uncatalogued column is itself a finding -- and to every requirement of its data category.
@@ -16,8 +19,12 @@ sensitivity data, or happens outside office hours (conf compliance, hours in the
 zone, UTC) by a role other than service_account.
 
 Outputs: compliance_report (per regulation and requirement: accesses, violations, rate, users,
-status), data_privacy_assessment (per inventoried column: controls against the strictest
-requirement of its category, gaps, risk score), governance_dashboard (per owner team) and
+status), data_privacy_assessment (per inventoried column, plus one UNINVENTORIED row per column the
+lineage finds carrying a class the inventory does not list: controls against the strictest requirement
+of its category; what lineage finds there in the clear, masked or influencing it, from which sources,
+and the columns its data flows to; whether it is masked according to lineage, which wins over the
+inventory's is_masked where lineage knows; gaps, including the inventory and lineage disagreeing; risk
+score), governance_dashboard (per owner team) and
 audit_trail (exactly one row per access event, in per-user order, with reasons and a fingerprint;
 nothing is rejected, so rows in = rows out).
 """
@@ -28,6 +35,7 @@ import sys
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from lineage_audit.config import job_settings
 from lineage_audit.job import JobRun
@@ -36,6 +44,17 @@ SERVICE_ROLE = "service_account"
 RISKY_ACTIONS = ("EXPORT", "DELETE")
 UNCATALOGUED = "UNCATALOGUED"
 UNREGULATED = "UNREGULATED"
+INVENTORIED = "INVENTORIED"
+UNINVENTORIED = "UNINVENTORIED"
+# What the step before this job exported from the captured lineage (lineage_audit/privacy_export.py):
+# one row per (dataset, field, class, status clear/masked/influenced, source column and path).
+CLASSIFICATION_DDL = (
+    "namespace string, dataset string, field string, field_type string, data_class string, status string, "
+    "source_namespace string, source_dataset string, source_field string, source_origin string, "
+    "source_detail string, hops int, jobs array<string>, via array<struct<dataset:string,field:string>>, "
+    "masked_by_job string, path string")
+# A dataset's short name, the inventory's table name: its last path segment, without a file's extension.
+SHORT_NAME = r"([^/]+?)(\.(csv|jsonl?|parquet|txt|orc|avro))?/*$"
 # Violation rate up to which a requirement is "AT_RISK" rather than "NON_COMPLIANT".
 AT_RISK_MAX_RATE = 0.05
 
@@ -180,21 +199,138 @@ def build_compliance_report(accesses: DataFrame, *, at_risk_max_rate: float = AT
     )
 
 
-def assess_privacy(inventory: DataFrame, rules: DataFrame) -> DataFrame:
-    """Per inventoried column: its controls against the strictest requirement of its category."""
-    joined = inventory.join(rules.drop("requirements"), on="data_category", how="left")
+def _short_name(dataset: Column, rejects_dir: str | None) -> Column:
+    """The inventory's name for a dataset; a quarantine table is ``rejects/<source>``, not its source's name."""
+    short = F.regexp_extract(dataset, SHORT_NAME, 1)
+    if not rejects_dir:
+        return short
+    quarantined = dataset.startswith(rejects_dir.rstrip("/") + "/")
+    return F.when(quarantined, F.concat(F.lit("rejects/"), short)).otherwise(short)
+
+
+def _column_ref(table: Column, column: Column) -> Column:
+    return F.concat(table, F.lit("."), column)
+
+
+def _classes(status: str) -> Column:
+    return F.array_sort(F.collect_set(F.when(F.col("status") == status, F.col("data_class"))))
+
+
+def lineage_findings(classified: DataFrame, exclude_tables: tuple[str, ...] = (),
+                     rejects_dir: str | None = None) -> DataFrame:
+    """Per (table_name, column_name) the captured lineage classifies: what it carries and where it flows.
+
+    Datasets are named by their short name (``rejects/<source>`` in ``rejects_dir``).
+    ``lineage_classes``: the classes it holds in the clear; ``lineage_masked_classes``: those that
+    reached it only through a masking transformation;
+    ``lineage_influenced_by``: those of columns it was filtered, joined or grouped on. ``flows_to_clear``
+    and ``flows_to_masked``: the columns downstream whose values come from this one (in the clear, or
+    masked on the way). ``is_carrier``: written by a job and holding a class (in the clear or masked).
+    Columns of ``exclude_tables`` (the compliance job's own outputs, whose lineage is that of an earlier
+    run of it) are left out, so a rerun assesses what a first run does.
+    """
+    named = classified.select(
+        "data_class", "status", "hops", "via",
+        _short_name(F.col("dataset"), rejects_dir).alias("table_name"), F.col("field").alias("column_name"),
+        _column_ref(_short_name(F.col("source_dataset"), rejects_dir), F.col("source_field")).alias("source_column"),
+    ).where(~F.col("table_name").isin(*exclude_tables))
+    carrying = F.col("status").isin("clear", "masked")
+    per_column = named.groupBy("table_name", "column_name").agg(
+        _classes("clear").alias("lineage_classes"),
+        _classes("masked").alias("lineage_masked_classes"),
+        _classes("influenced").alias("lineage_influenced_by"),
+        F.array_sort(F.collect_set(F.when(carrying, F.col("source_column")))).alias("lineage_sources"),
+        F.bool_or(carrying & (F.col("hops") > 0)).alias("is_carrier"),
+    )
+    # every column a value passed through (its source first) flows to the column the value reached
+    passed = named.where(carrying).select(
+        F.explode("via").alias("step"), "status",
+        _column_ref(F.col("table_name"), F.col("column_name")).alias("target"))
+    flows = passed.groupBy(
+        _short_name(F.col("step.dataset"), rejects_dir).alias("table_name"), F.col("step.field").alias("column_name"),
+    ).agg(
+        F.array_sort(F.collect_set(F.when(F.col("status") == "clear", F.col("target")))).alias("flows_to_clear"),
+        F.array_sort(F.collect_set(F.when(F.col("status") == "masked", F.col("target")))).alias("flows_to_masked"),
+    ).where(~F.col("table_name").isin(*exclude_tables))
+    empty = F.array().cast("array<string>")
+    joined = per_column.join(flows, on=["table_name", "column_name"], how="full")
+    return joined.select(
+        "table_name", "column_name",
+        *[F.coalesce(name, empty).alias(name) for name in (
+            "lineage_classes", "lineage_masked_classes", "lineage_influenced_by", "lineage_sources",
+            "flows_to_clear", "flows_to_masked")],
+        F.coalesce("is_carrier", F.lit(False)).alias("is_carrier"),
+    )
+
+
+def _with_uninventoried(inventory: DataFrame, findings: DataFrame) -> DataFrame:
+    """The inventory with what lineage finds in each column, plus a row for each column lineage finds
+    carrying a class that the inventory does not list (its category: the first class's top level)."""
+    listed = inventory.withColumn("inventory_status", F.lit(INVENTORIED)).join(
+        findings.drop("is_carrier"), on=["table_name", "column_name"], how="left")
+    missing = findings.where("is_carrier").join(inventory, on=["table_name", "column_name"], how="left_anti")
+    first_class = F.coalesce(F.try_element_at("lineage_classes", F.lit(1)),
+                             F.try_element_at("lineage_masked_classes", F.lit(1)))
+    unlisted = missing.select(
+        "table_name", "column_name",
+        F.upper(F.substring_index(first_class, ".", 1)).alias("data_category"),
+        *[F.lit(None).cast(t).alias(c) for c, t in (
+            ("sensitivity", "string"), ("owner_team", "string"), ("is_encrypted", "boolean"),
+            ("is_masked", "boolean"), ("retention_days", "int"), ("last_reviewed", "date"))],
+        F.lit(UNINVENTORIED).alias("inventory_status"),
+        "lineage_classes", "lineage_masked_classes", "lineage_influenced_by", "lineage_sources",
+        "flows_to_clear", "flows_to_masked",
+    )
+    return listed.unionByName(unlisted)
+
+
+def _lineage_gaps(masked_per_lineage: Column) -> Column:
+    """Where the inventory and the captured lineage disagree."""
+    clear = F.concat_ws(",", "lineage_classes")
+    return F.array_compact(F.array(
+        F.when(F.col("inventory_status") == UNINVENTORIED, F.concat(
+            F.lit("not in the inventory: lineage finds "),
+            F.concat_ws(",", F.array_union("lineage_classes", "lineage_masked_classes")),
+            F.when(masked_per_lineage, F.lit(" masked")).otherwise(F.lit(" in the clear")))),
+        F.when(F.col("is_masked") & ~masked_per_lineage,
+               F.concat(F.lit("inventory says masked, lineage finds "), clear, F.lit(" in the clear"))),
+        F.when(~F.col("is_masked") & masked_per_lineage,
+               F.concat(F.lit("inventory says not masked, lineage finds "),
+                        F.concat_ws(",", "lineage_masked_classes"), F.lit(" masked"))),
+    ))
+
+
+def assess_privacy(inventory: DataFrame, rules: DataFrame, findings: DataFrame) -> DataFrame:
+    """Per inventoried column, and per column lineage finds carrying a class the inventory does not list:
+    its controls against the strictest requirement of its category, and what lineage says (``findings``,
+    see lineage_findings).
+
+    Where lineage classifies a column, it decides whether the column is masked (``masked_per_lineage``:
+    false when it holds a class in the clear, true when only masked); the inventory's ``is_masked`` is
+    used where lineage says nothing. A disagreement between the two is a gap of its own.
+    """
+    joined = _with_uninventoried(inventory, findings).join(rules.drop("requirements"), on="data_category",
+                                                           how="left")
+    masked_per_lineage = (F.when(F.size("lineage_classes") > 0, F.lit(False))
+                          .when(F.size("lineage_masked_classes") > 0, F.lit(True)))
+    masked = F.coalesce(masked_per_lineage, F.col("is_masked"), F.lit(False))
     encryption_gap = F.coalesce("requires_encryption", F.lit(False)) & ~F.coalesce("is_encrypted", F.lit(False))
-    masking_gap = F.coalesce("requires_masking", F.lit(False)) & ~F.coalesce("is_masked", F.lit(False))
+    masking_gap = F.coalesce("requires_masking", F.lit(False)) & ~masked
     retention_gap = F.coalesce(F.col("retention_days") > F.col("max_retention_days"), F.lit(False))
-    gaps = F.array_compact(F.array(
+    lineage_gaps = _lineage_gaps(masked_per_lineage)
+    gaps = F.concat(F.array_compact(F.array(
         F.when(encryption_gap, F.when(F.col("is_encrypted").isNull(), F.lit("encryption status unknown"))
                .otherwise(F.lit("not encrypted"))),
         F.when(masking_gap, F.lit("not masked")),
         F.when(retention_gap, F.format_string("retention %d days exceeds %d",
                                               F.col("retention_days"), F.col("max_retention_days"))),
-    ))
+    )), lineage_gaps)
     weight = (F.when(F.col("sensitivity") == "HIGH", 3).when(F.col("sensitivity") == "MEDIUM", 2).otherwise(1))
-    score = weight * (1 + 2 * encryption_gap.cast("int") + masking_gap.cast("int") + retention_gap.cast("int"))
+    score = weight * (1 + 2 * encryption_gap.cast("int") + masking_gap.cast("int") + retention_gap.cast("int")
+                      + F.least(F.size(lineage_gaps), F.lit(1)))
+    lineage_status = (F.when(F.size("lineage_classes") > 0, F.lit("CLEAR"))
+                      .when(F.size("lineage_masked_classes") > 0, F.lit("MASKED"))
+                      .when(F.size("lineage_influenced_by") > 0, F.lit("INFLUENCED")).otherwise(F.lit("NONE")))
     return joined.select(
         "table_name", "column_name", "data_category", "sensitivity", "owner_team",
         F.coalesce(F.col("regulations"), F.lit(UNREGULATED)).alias("regulations"),
@@ -209,6 +345,12 @@ def assess_privacy(inventory: DataFrame, rules: DataFrame) -> DataFrame:
         score.alias("risk_score"),
         F.when(score >= 9, "CRITICAL").when(score >= 6, "HIGH").when(score >= 3, "MEDIUM").otherwise("LOW")
         .alias("risk_level"),
+        F.col("inventory_status").alias("inventory_status"),
+        lineage_status.alias("lineage_status"),
+        masked_per_lineage.alias("masked_per_lineage"),
+        *[F.coalesce(c, F.array().cast("array<string>")).alias(c) for c in (
+            "lineage_classes", "lineage_masked_classes", "lineage_influenced_by", "lineage_sources",
+            "flows_to_clear", "flows_to_masked")],
     )
 
 
@@ -315,6 +457,9 @@ def execute(run: JobRun) -> None:
     logs = run.read("data_access_logs")
     rules = run.read("regulatory_requirements").transform(rules_by_category)
     lineage = data_lineage_metadata(run.read("data_lineage_summary"), run.read("data_lineage_tracking"))
+    own_outputs = tuple(name for name, spec in run.catalog.outputs.items() if spec.job == "compliance")
+    findings = lineage_findings(run.read("captured_data_classification", StructType.fromDDL(CLASSIFICATION_DDL)),
+                                exclude_tables=own_outputs, rejects_dir=run.catalog.rejects_dir)
 
     accesses = evaluate_accesses(
         logs, inventory, rules,
@@ -323,7 +468,7 @@ def execute(run: JobRun) -> None:
     ).cache()  # feeds three outputs: evaluate the joins and rules once
     run.write("compliance_report", build_compliance_report(
         accesses, at_risk_max_rate=float(settings["at_risk_max_violation_rate"])))
-    run.write("data_privacy_assessment", assess_privacy(inventory, rules))
+    run.write("data_privacy_assessment", assess_privacy(inventory, rules, findings))
     run.write("governance_dashboard", build_governance_dashboard(inventory, accesses, lineage))
     run.write("audit_trail", accesses.transform(build_audit_trail))
 

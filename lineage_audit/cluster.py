@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from lineage_audit.config import PROJECT_ROOT, load_catalog, spark_defaults
-from lineage_audit.runner import JOBS, JobResult
+from lineage_audit.runner import JOBS, LINEAGE_EXPORT_BEFORE, SKIPPED, JobResult, export_lineage
 
 HOST = "127.0.0.1"  # loopback only: the cluster is reachable from this machine alone
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
@@ -210,6 +210,13 @@ def run_jobs_on(cluster: StandaloneCluster, jobs: Sequence[str], data_dir: Path,
     """Submit ``jobs`` one after another in run order, as ``lineage-audit run`` runs them locally."""
     results = []
     for job in [j for j in JOBS if j in jobs]:
+        if job in LINEAGE_EXPORT_BEFORE:  # the captured lineage it reads, exported as a local run does
+            log(f"\n--- {job}: exporting the captured lineage it reads ---")
+            reason = export_lineage(job, data_dir, log)
+            if reason:
+                log(f"{job}: {reason}")
+                results.append(JobResult(job, SKIPPED, 0.0, None, skipped=reason))
+                continue
         log(f"\n--- {job} on {cluster.master_url} ---")
         started = time.perf_counter()
         done = submit_job(cluster, job, data_dir)

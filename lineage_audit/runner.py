@@ -47,6 +47,8 @@ UPSTREAM_TABLES: dict[str, tuple[str, ...]] = {
     "compliance": ("data_lineage_summary", "data_lineage_tracking"),
 }
 SKIPPED = 3  # the exit code reported for a job that did not start: an upstream job failed or never ran
+# Jobs that read a table a step of the runner writes right before them, from the captured lineage.
+LINEAGE_EXPORT_BEFORE = ("compliance",)
 
 
 def upstream_jobs(job: str, catalog: Catalog | None = None) -> tuple[str, ...]:
@@ -161,6 +163,27 @@ def _skip_reason(job: str, catalog: Catalog, failed: set[str]) -> str | None:
             f"make run JOB=\"{' '.join(writers)}\" (or make run, the whole pipeline)")
 
 
+def export_lineage(job: str, data_dir: Path, log: Callable[[str], None] = print) -> str | None:
+    """The step before ``job``, where it has one (see lineage_audit/privacy_export.py); why it failed, or None."""
+    if job not in LINEAGE_EXPORT_BEFORE:
+        return None
+    from lineage_audit.privacy_export import ExportError, export_classifications
+
+    try:
+        export_classifications(data_dir, log=log)
+    except (ExportError, OSError, ValueError) as exc:
+        return f"skipped: the captured lineage it reads could not be exported: {exc}"
+    return None
+
+
+def _waits_for(job: str, selected: Sequence[str], catalog: Catalog) -> list[str]:
+    """The jobs of this run that must end before ``job`` starts: those it reads from; for a job reading
+    the exported lineage, every job before it, so that the export holds their lineage whatever the order."""
+    if job in LINEAGE_EXPORT_BEFORE:
+        return [j for j in selected if JOBS.index(j) < JOBS.index(job)]
+    return [j for j in upstream_jobs(job, catalog) if j in selected]
+
+
 def run_jobs(jobs: Sequence[str], data_dir: Path, log: Callable[[str], None] = print,
              parallel: int = 1) -> list[JobResult]:
     """Run ``jobs`` in dependency order; a failed job is reported and the jobs not depending on it still run.
@@ -170,6 +193,8 @@ def run_jobs(jobs: Sequence[str], data_dir: Path, log: Callable[[str], None] = p
     with the job to run first. With ``parallel`` over 1, up to that many jobs whose upstream jobs
     have ended run at once (orders, financial and analytics all wait for customers alone); each
     one's output is kept in ``<runs>/<job>.log`` and shown when it ends. Results come in pipeline order.
+    Right before compliance, the classifications of the captured lineage are exported for it to read
+    (export_lineage); it does not start when that fails.
     """
     catalog = load_catalog(data_dir=data_dir)
     selected = pipeline_order(jobs)
@@ -188,10 +213,13 @@ def run_jobs(jobs: Sequence[str], data_dir: Path, log: Callable[[str], None] = p
             for job in list(waiting):
                 if len(running) >= max(1, parallel):
                     break
-                if any(j in waiting or j in running.values() for j in upstream_jobs(job, catalog) if j in selected):
+                if any(j in waiting or j in running.values() for j in _waits_for(job, selected, catalog)):
                     continue  # a job it reads from has not ended yet
                 waiting.remove(job)
                 reason = _skip_reason(job, catalog, failed)
+                if not reason and job in LINEAGE_EXPORT_BEFORE:
+                    log(f"\n--- {job}: exporting the captured lineage it reads ---")
+                    reason = export_lineage(job, data_dir, log)
                 if reason:
                     log(f"\n--- {job} ---\n{job}: {reason}")
                     ended(JobResult(job, SKIPPED, 0.0, None, skipped=reason))
@@ -235,6 +263,9 @@ def report(results: Sequence[JobResult], data_dir: Path, wall_seconds: float | N
         f"  rejects        {data_dir / 'rejects'}   (quarantined rows, one table per source, with the reason)",
         f"  run summaries  {data_dir / 'runs'}",
     ]
+    exported = data_dir / "lineage-export"
+    if exported.exists():
+        lines.append(f"  lineage export {exported}   (the captured lineage's classifications the compliance job read)")
     spooled = len(list((data_dir / "lineage-spool").glob("*.json"))) if (data_dir / "lineage-spool").exists() else 0
     if spooled:
         lines.append(f"  lineage        {spooled} OpenLineage events waiting in {data_dir / 'lineage-spool'} "

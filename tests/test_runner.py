@@ -6,6 +6,7 @@ from pathlib import Path
 
 from lineage_audit.cli import main as cli_main
 from lineage_audit.config import load_catalog
+from lineage_audit.privacy_export import ExportError
 from lineage_audit.runner import (
     JOBS, SKIPPED, UPSTREAM_TABLES, JobResult, ancestor_jobs, ensure_data, report, run_jobs, upstream_jobs,
 )
@@ -65,6 +66,7 @@ def test_the_dependents_of_a_failed_job_do_not_start(tmp_path, monkeypatch):
 
     monkeypatch.setattr("lineage_audit.runner.run_job", fake_run)
     monkeypatch.setattr("lineage_audit.runner.missing_upstream", lambda job, catalog: [])
+    monkeypatch.setattr("lineage_audit.runner.export_lineage", lambda job, data_dir, log: None)
     results = {r.job: r for r in run_jobs(list(JOBS), tmp_path, log=lambda _: None)}
     # orders failed: what reads its outputs, directly or not, does not start; the rest runs
     assert started == ["customers", "orders", "financial", "analytics"]
@@ -77,6 +79,9 @@ def test_report_says_what_failed_and_where_to_look(tmp_path):
     assert "1/2 jobs succeeded in 5.0 s" in text
     assert "FAILED" in text.splitlines()[3]
     assert str(tmp_path / "rejects") in text
+    assert "lineage export" not in text  # compliance never ran here
+    (tmp_path / "lineage-export").mkdir()
+    assert f"lineage export {tmp_path / 'lineage-export'}" in report([JobResult("compliance", 0, 1.0, None)], tmp_path)
 
 
 def test_unknown_job_is_refused_with_the_list(capsys):
@@ -126,6 +131,12 @@ def test_parallel_runs_jobs_side_by_side_once_what_they_read_is_written(tmp_path
 
     monkeypatch.setattr("lineage_audit.runner.run_job", fake_run)
     monkeypatch.setattr("lineage_audit.runner.missing_upstream", lambda job, catalog: [])
+
+    def fake_export(job, data_dir, log):
+        with lock:
+            events.append(("export", job))
+
+    monkeypatch.setattr("lineage_audit.runner.export_lineage", fake_export)
     logged = []
     results = run_jobs(list(JOBS), tmp_path, log=logged.append, parallel=2)
 
@@ -140,9 +151,57 @@ def test_parallel_runs_jobs_side_by_side_once_what_they_read_is_written(tmp_path
         else:
             running.discard(job)
     assert most == 2
+    # the lineage is exported once every job before compliance has ended (not only those it reads from),
+    # right before compliance starts
+    exported = events.index(("export", "compliance"))
+    assert events[exported + 1] == ("start", "compliance")
+    assert {j for k, j in events[:exported] if k == "end"} == set(JOBS[:-1]) - {"ml_pipeline"}
     # analytics failed: ml_pipeline, which reads its output, is skipped; compliance, which does not, runs
     by_job = {r.job: r for r in results}
     assert "analytics, which failed" in by_job["ml_pipeline"].skipped
     assert by_job["compliance"].ok and ("start", "ml_pipeline") not in events
     assert any("orders printed this" in line for line in logged)  # each job's output is shown when it ends
     assert "6/8 jobs succeeded in 4.0 s (7.0 s of job time)" in report(results, tmp_path, wall_seconds=4.0)
+
+
+def test_compliance_reads_the_lineage_exported_right_before_it_and_waits_for_it(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr("lineage_audit.runner.run_job", lambda job, data_dir: calls.append(("run", job)) or
+                        JobResult(job, 0, 1.0, None))
+    monkeypatch.setattr("lineage_audit.runner.missing_upstream", lambda job, catalog: [])
+
+    def failing_export(data_dir, log):
+        calls.append(("export", data_dir))
+        raise ExportError("the temporary lineage service did not start")
+
+    monkeypatch.setattr("lineage_audit.privacy_export.export_classifications", failing_export)
+    [result] = run_jobs(["compliance"], tmp_path, log=lambda _: None)  # `make run JOB=compliance`: it runs too
+    assert calls == [("export", tmp_path)]
+    assert result.exit_code == SKIPPED and "could not be exported: the temporary lineage service" in result.skipped
+
+    calls.clear()
+    monkeypatch.setattr("lineage_audit.privacy_export.export_classifications",
+                        lambda data_dir, log: calls.append(("export", data_dir)))
+    assert [r.ok for r in run_jobs(["orders", "compliance"], tmp_path, log=lambda _: None)] == [True, True]
+    assert calls == [("run", "orders"), ("export", tmp_path), ("run", "compliance")]
+
+
+def test_a_cluster_run_exports_the_lineage_before_compliance_too(tmp_path, monkeypatch):
+    import subprocess
+    from types import SimpleNamespace
+
+    from lineage_audit import cluster
+
+    calls = []
+    monkeypatch.setattr(cluster, "submit_job", lambda c, job, data_dir: calls.append(("submit", job)) or
+                        subprocess.CompletedProcess([], 0))
+    monkeypatch.setattr(cluster, "export_lineage", lambda job, data_dir, log: calls.append(("export", job)))
+    fake = SimpleNamespace(master_url="spark://127.0.0.1:7077")
+    results = cluster.run_jobs_on(fake, ["compliance", "orders"], tmp_path, log=lambda _: None)
+    assert calls == [("submit", "orders"), ("export", "compliance"), ("submit", "compliance")]
+    assert [r.ok for r in results] == [True, True]
+
+    calls.clear()
+    monkeypatch.setattr(cluster, "export_lineage", lambda job, data_dir, log: "skipped: no lineage")
+    [result] = cluster.run_jobs_on(fake, ["compliance"], tmp_path, log=lambda _: None)
+    assert calls == [] and result.exit_code == SKIPPED and result.skipped == "skipped: no lineage"

@@ -21,6 +21,19 @@ RULES_DDL = (f"data_category string, requirements array<{RULE_STRUCT}>, regulati
              "requires_encryption boolean, requires_masking boolean, max_retention_days int")
 LOGS_DDL = ("access_id string, user_name string, role string, table_name string, column_name string, action string, "
             "access_ts timestamp, purpose string, rows_accessed long, client_ip string, approved boolean")
+FINDINGS_DDL = ("table_name string, column_name string, lineage_classes array<string>, "
+                "lineage_masked_classes array<string>, lineage_influenced_by array<string>, "
+                "lineage_sources array<string>, flows_to_clear array<string>, flows_to_masked array<string>, "
+                "is_carrier boolean")
+ASSESSMENT_DDL = (
+    "table_name string, column_name string, data_category string, sensitivity string, owner_team string, "
+    "regulations string, is_encrypted boolean, requires_encryption boolean, is_masked boolean, "
+    "requires_masking boolean, retention_days int, max_retention_days int, retention_excess_days int, "
+    "gaps array<string>, risk_score int, risk_level string")
+LINEAGE_COLUMNS_DDL = (
+    "inventory_status string, lineage_status string, masked_per_lineage boolean, lineage_classes array<string>, "
+    "lineage_masked_classes array<string>, lineage_influenced_by array<string>, lineage_sources array<string>, "
+    "flows_to_clear array<string>, flows_to_masked array<string>")
 RESULT_STRUCT = ("struct<regulation:string,requirement_id:string,role_allowed:boolean,purpose_allowed:boolean,"
                  "violated:boolean>")
 
@@ -139,7 +152,7 @@ def test_assess_privacy_scores_control_gaps(spark):
         ("t3", "c4", "PUBLIC", "LOW", "commerce", False, False, 365, date(2026, 1, 1)),
     ], INVENTORY_DDL)
 
-    result = job.assess_privacy(inventory, rules_frame(spark))
+    result = job.assess_privacy(inventory, rules_frame(spark), spark.createDataFrame([], FINDINGS_DDL))
 
     expected = spark.createDataFrame([
         ("t1", "c1", "PII", "HIGH", "crm", "CCPA,GDPR", None, True, False, True, 1095, 365, 730,
@@ -150,10 +163,95 @@ def test_assess_privacy_scores_control_gaps(spark):
         ("t2", "c2", "FINANCIAL", "MEDIUM", "payments", "SOX", False, False, False, False, 730, 2555, 0, [], 2, "LOW"),
         ("t3", "c4", "PUBLIC", "LOW", "commerce", "UNREGULATED", False, False, False, False, 365, None, 0, [], 1,
          "LOW"),
-    ], "table_name string, column_name string, data_category string, sensitivity string, owner_team string, "
-       "regulations string, is_encrypted boolean, requires_encryption boolean, is_masked boolean, "
-       "requires_masking boolean, retention_days int, max_retention_days int, retention_excess_days int, "
-       "gaps array<string>, risk_score int, risk_level string")
+    ], ASSESSMENT_DDL)
+    # where the captured lineage classifies no column, the inventory alone decides, as it always did
+    nothing_from_lineage = [F.lit("INVENTORIED").alias("inventory_status"), F.lit("NONE").alias("lineage_status"),
+                            F.lit(None).cast("boolean").alias("masked_per_lineage"),
+                            *[F.array().cast("array<string>").alias(c) for c in (
+                                "lineage_classes", "lineage_masked_classes", "lineage_influenced_by",
+                                "lineage_sources", "flows_to_clear", "flows_to_masked")]]
+    assert_df_equality(result, expected.select("*", *nothing_from_lineage), ignore_row_order=True,
+                       ignore_nullable=True)
+
+
+def _classified(dataset, field, data_class, status, source, via=(), jobs=()):
+    """One row of the lineage export: ``source`` and ``via`` are (dataset, field) pairs."""
+    return ("file", dataset, field, "string", data_class, status, "file", source[0], source[1], "rule",
+            "rule raw_customers/email", len(via), list(jobs), [tuple(v) for v in via], None, "a path")
+
+
+def test_lineage_findings_say_what_each_column_carries_and_where_it_flows(spark):
+    raw_email = ("/d/inputs/raw_customers.csv", "email")
+    processed_email = ("/d/outputs/processed_customers", "email")
+    logs_user = ("/d/inputs/data_access_logs", "user_name")
+    classified = spark.createDataFrame([
+        _classified(*raw_email, "PII.email", "clear", raw_email),
+        _classified(*processed_email, "PII.email", "clear", raw_email, [raw_email], ["customers"]),
+        _classified("/d/outputs/processed_customers", "email_hash", "PII.email", "masked", raw_email, [raw_email],
+                    ["customers"]),
+        _classified("/d/outputs/customer_master", "email", "PII.email", "clear", raw_email,
+                    [raw_email, processed_email], ["customers"]),
+        _classified("/d/outputs/order_summary", "total", "PII.email", "influenced", raw_email,
+                    [raw_email, processed_email], ["customers", "orders"]),
+        _classified(*logs_user, "PII.name", "clear", logs_user),
+        # the quarantine of the customer feed: named after the folder it is in, not after its source
+        _classified("/d/rejects/raw_customers", "raw_record", "PII.email", "clear", raw_email, [raw_email],
+                    ["customers"]),
+        # the compliance job's own output, from an earlier run of it: left out
+        _classified("/d/outputs/audit_trail", "user_name", "PII.name", "clear", logs_user, [logs_user],
+                    ["compliance"]),
+    ], job.CLASSIFICATION_DDL)
+
+    result = job.lineage_findings(classified, exclude_tables=("audit_trail",), rejects_dir="/d/rejects")
+
+    expected = spark.createDataFrame([
+        ("raw_customers", "email", ["PII.email"], [], [], ["raw_customers.email"],
+         ["customer_master.email", "processed_customers.email", "rejects/raw_customers.raw_record"],
+         ["processed_customers.email_hash"], False),
+        ("rejects/raw_customers", "raw_record", ["PII.email"], [], [], ["raw_customers.email"], [], [], True),
+        ("processed_customers", "email", ["PII.email"], [], [], ["raw_customers.email"],
+         ["customer_master.email"], [], True),
+        ("processed_customers", "email_hash", [], ["PII.email"], [], ["raw_customers.email"], [], [], True),
+        ("customer_master", "email", ["PII.email"], [], [], ["raw_customers.email"], [], [], True),
+        ("order_summary", "total", [], [], ["PII.email"], [], [], [], False),
+        ("data_access_logs", "user_name", ["PII.name"], [], [], ["data_access_logs.user_name"], [], [], False),
+    ], FINDINGS_DDL)
+    assert_df_equality(result, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_assess_privacy_follows_the_lineage_and_finds_inventory_gaps(spark):
+    inventory = spark.createDataFrame([
+        ("t1", "c1", "PII", "HIGH", "crm", True, True, 90, date(2026, 1, 1)),  # masked, says the inventory
+        ("t1", "c2", "PII", "LOW", "crm", True, False, 90, date(2026, 1, 1)),  # not masked, says the inventory
+        ("t2", "c6", "FINANCIAL", "MEDIUM", "payments", False, False, 730, date(2026, 1, 1)),
+    ], INVENTORY_DDL)
+    findings = spark.createDataFrame([
+        ("t1", "c1", ["PII.email"], [], [], ["raw.email"], ["t9.c1"], [], True),
+        ("t1", "c2", [], ["PII.email"], [], ["raw.email"], [], [], True),
+        ("t3", "email", ["PII.email"], [], ["PII.name"], ["raw.email"], [], [], True),  # not inventoried
+        ("t3", "email_hash", [], ["PII.email"], [], ["raw.email"], [], [], True),  # nor this, masked
+        ("raw", "email", ["PII.email"], [], [], ["raw.email"], ["t1.c1", "t3.email"], ["t1.c2"], False),  # a source
+        ("t4", "total", [], [], ["PII.email"], [], [], [], False),  # only influenced: no personal data in it
+    ], FINDINGS_DDL)
+
+    result = job.assess_privacy(inventory, rules_frame(spark), findings)
+
+    expected = spark.createDataFrame([
+        ("t1", "c1", "PII", "HIGH", "crm", "CCPA,GDPR", True, True, True, True, 90, 365, 0,
+         ["not masked", "inventory says masked, lineage finds PII.email in the clear"], 9, "CRITICAL",
+         "INVENTORIED", "CLEAR", False, ["PII.email"], [], [], ["raw.email"], ["t9.c1"], []),
+        ("t1", "c2", "PII", "LOW", "crm", "CCPA,GDPR", True, True, False, True, 90, 365, 0,
+         ["inventory says not masked, lineage finds PII.email masked"], 2, "LOW",
+         "INVENTORIED", "MASKED", True, [], ["PII.email"], [], ["raw.email"], [], []),
+        ("t2", "c6", "FINANCIAL", "MEDIUM", "payments", "SOX", False, False, False, False, 730, 2555, 0, [], 2,
+         "LOW", "INVENTORIED", "NONE", None, [], [], [], [], [], []),
+        ("t3", "email", "PII", None, None, "CCPA,GDPR", None, True, None, True, None, 365, 0,
+         ["encryption status unknown", "not masked", "not in the inventory: lineage finds PII.email in the clear"],
+         5, "MEDIUM", "UNINVENTORIED", "CLEAR", False, ["PII.email"], [], ["PII.name"], ["raw.email"], [], []),
+        ("t3", "email_hash", "PII", None, None, "CCPA,GDPR", None, True, None, True, None, 365, 0,
+         ["encryption status unknown", "not in the inventory: lineage finds PII.email masked"],
+         4, "MEDIUM", "UNINVENTORIED", "MASKED", True, [], ["PII.email"], [], ["raw.email"], [], []),
+    ], f"{ASSESSMENT_DDL}, {LINEAGE_COLUMNS_DDL}")
     assert_df_equality(result, expected, ignore_row_order=True, ignore_nullable=True)
 
 
@@ -281,13 +379,7 @@ def test_execute_writes_one_audit_row_per_access(spark, pipeline_catalog, job_su
     assert rows["GDPR-32"]["accesses"] == rows["CCPA-1798-100"]["accesses"] == pii_accesses
     assert sum(r["accesses"] for r in rows.values()) == n + pii_accesses  # PII falls under two regulations
 
-    privacy = _output(spark, pipeline_catalog, "data_privacy_assessment")
-    assert [name for name, _ in privacy.dtypes] == [
-        "table_name", "column_name", "data_category", "sensitivity", "owner_team", "regulations", "is_encrypted",
-        "requires_encryption", "is_masked", "requires_masking", "retention_days", "max_retention_days",
-        "retention_excess_days", "gaps", "risk_score", "risk_level"]
-    assert dict(privacy.dtypes)["gaps"] == "array<string>" and dict(privacy.dtypes)["risk_score"] == "int"
-    assert privacy.count() == inventory.count() == privacy.select("table_name", "column_name").distinct().count()
+    _assert_the_privacy_assessment_follows_the_lineage(spark, pipeline_catalog, inventory)
 
     dashboard = _output(spark, pipeline_catalog, "governance_dashboard")
     assert dashboard.dtypes == [
@@ -305,3 +397,41 @@ def test_execute_writes_one_audit_row_per_access(spark, pipeline_catalog, job_su
     assert teams["crm"]["undocumented_tables"] == "customer_master"
     assert teams["data-platform"]["documented_lineage_edges"] == 5  # every lake source -> raw_data_lake
     assert teams["marketing"]["documented_lineage_edges"] == 1  # social_media_feeds -> raw_data_lake
+
+
+def _assert_the_privacy_assessment_follows_the_lineage(spark, catalog, inventory):
+    """One row per inventoried column, one per column the captured lineage finds carrying a class the
+    inventory does not list, and what the lineage says about each (the built-in capture's lineage)."""
+    privacy = _output(spark, catalog, "data_privacy_assessment")
+    assert [name for name, _ in privacy.dtypes] == [
+        "table_name", "column_name", "data_category", "sensitivity", "owner_team", "regulations", "is_encrypted",
+        "requires_encryption", "is_masked", "requires_masking", "retention_days", "max_retention_days",
+        "retention_excess_days", "gaps", "risk_score", "risk_level", "inventory_status", "lineage_status",
+        "masked_per_lineage", "lineage_classes", "lineage_masked_classes", "lineage_influenced_by",
+        "lineage_sources", "flows_to_clear", "flows_to_masked"]
+    assert dict(privacy.dtypes)["gaps"] == "array<string>" and dict(privacy.dtypes)["risk_score"] == "int"
+    assert privacy.count() == privacy.select("table_name", "column_name").distinct().count()
+    assert privacy.where(F.col("inventory_status") == job.INVENTORIED).count() == inventory.count()
+    rows = {(r["table_name"], r["column_name"]): r for r in privacy.collect()}
+
+    exported = spark.read.json(catalog.input("captured_data_classification").path)
+    assert exported.count() > 0  # the step before the job wrote it, from the spooled events
+    # the customers job hashes the e-mail: lineage says masked, as the inventory does
+    email_hash = rows[("processed_customers", "email_hash")]
+    assert (email_hash["lineage_status"], email_hash["masked_per_lineage"]) == ("MASKED", True)
+    assert email_hash["lineage_masked_classes"] == ["PII.email"] and email_hash["is_masked"]
+    assert email_hash["lineage_sources"] == ["raw_customers.email"]
+    full_name = rows[("processed_customers", "full_name")]
+    assert full_name["lineage_status"] == "CLEAR" and full_name["lineage_classes"] == ["PII.name"]
+    assert rows[("processed_customers", "age")]["flows_to_clear"] == ["real_time_user_analytics.age"]
+    # the e-mail's domain is cut from the e-mail in the clear, and the inventory does not list it
+    unlisted = {key: r for key, r in rows.items() if r["inventory_status"] == job.UNINVENTORIED}
+    domain = unlisted[("processed_customers", "email_domain")]
+    assert (domain["data_category"], domain["lineage_classes"], domain["lineage_status"]) == ("PII", ["PII.email"],
+                                                                                              "CLEAR")
+    assert ("customer_master", "email_hash") not in unlisted
+    assert unlisted[("rejects/raw_customers", "raw_record")]["lineage_classes"]  # a rejected row keeps all of it
+    assert all(r["lineage_classes"] or r["lineage_masked_classes"] for r in unlisted.values())
+    assert all(r["owner_team"] is None and any(g.startswith("not in the inventory") for g in r["gaps"])
+               for r in unlisted.values())
+    assert not any(table in ("audit_trail", "data_privacy_assessment") for table, _ in rows)

@@ -58,6 +58,16 @@ RISK_INPUTS = ((INVENTORY, "sensitivity"), (RULES, "requires_encryption"), (INVE
                (RULES, "requires_masking"), (INVENTORY, "is_masked"), (INVENTORY, "retention_days"),
                (RULES, "max_retention_days"))
 BY_USER = {(LOGS, "user_name"): {I("WINDOW")}, (LOGS, "access_ts"): {I("WINDOW")}, (LOGS, "access_id"): {I("WINDOW")}}
+# What lineage finds per column (lineage_findings): the export's rows grouped per column (its short name,
+# regexp_extract of the dataset, and the field), classes collected where the status is one of clear/masked/
+# influenced; the per-column findings full-joined to the flows (the columns each value passed through: `via`),
+# so the key columns coalesce both sides. Every lineage column is decided by the status it was collected at.
+CLASSIFIED = "captured_data_classification"
+BY_STATUS = {(CLASSIFIED, "status"): {I("CONDITIONAL")}}
+COLLECTED_CLASSES = {(CLASSIFIED, "data_class"): {AGG, I("CONDITIONAL")}, **BY_STATUS}
+ON_CLASSES = {(CLASSIFIED, "data_class"): {I("CONDITIONAL")}, **BY_STATUS}
+FOUND_COLUMNS = {(CLASSIFIED, "dataset"): {AGG, I("CONDITIONAL")}, (CLASSIFIED, "field"): {AGG, I("CONDITIONAL")},
+                 **BY_STATUS}
 
 EXPECTED = {
     "compliance_report": {
@@ -85,9 +95,13 @@ EXPECTED = {
     },
     "data_privacy_assessment": {
         "fields": {
-            "table_name": {(INVENTORY, "table_name"): {ID}},
-            "column_name": {(INVENTORY, "column_name"): {ID}},
-            "data_category": {(INVENTORY, "data_category"): {TR}},  # the left join's USING key: the inventory's
+            # the inventory's, and (UNINVENTORIED rows) the findings' key: coalesced over the full join
+            "table_name": {(INVENTORY, "table_name"): {ID}, (CLASSIFIED, "dataset"): {TR, I("CONDITIONAL")},
+                           (CLASSIFIED, "via"): {TR, I("CONDITIONAL")}},
+            "column_name": {(INVENTORY, "column_name"): {ID}, (CLASSIFIED, "field"): {TR, I("CONDITIONAL")},
+                            (CLASSIFIED, "via"): {TR, I("CONDITIONAL")}},
+            # the left join's USING key: the inventory's, or the top level of the first class lineage finds
+            "data_category": {(INVENTORY, "data_category"): {TR}, **COLLECTED_CLASSES},
             "sensitivity": {(INVENTORY, "sensitivity"): {TR}},
             "owner_team": {(INVENTORY, "owner_team"): {ID}},
             "regulations": {(RULES, "regulation"): {AGG, I("CONDITIONAL")}},  # coalesce(regulations, ...)
@@ -102,7 +116,9 @@ EXPECTED = {
             "gaps": {(RULES, "requires_encryption"): {I("CONDITIONAL")}, (INVENTORY, "is_encrypted"): {I("CONDITIONAL")},
                      (RULES, "requires_masking"): {I("CONDITIONAL")}, (INVENTORY, "is_masked"): {I("CONDITIONAL")},
                      (INVENTORY, "retention_days"): {TR, I("CONDITIONAL")},
-                     (RULES, "max_retention_days"): {AGG, I("CONDITIONAL")}},
+                     (RULES, "max_retention_days"): {AGG, I("CONDITIONAL")},
+                     # masked according to lineage, and the lineage gaps: their texts name the classes
+                     **COLLECTED_CLASSES},
             # weight (CASE WHEN on sensitivity) * (1 + the gaps cast to int); each gap a coalesce(..., false)
             "risk_score": {(INVENTORY, "sensitivity"): {I("CONDITIONAL")},
                            (RULES, "requires_encryption"): {AGG, I("CONDITIONAL")},
@@ -110,13 +126,37 @@ EXPECTED = {
                            (RULES, "requires_masking"): {AGG, I("CONDITIONAL")},
                            (INVENTORY, "is_masked"): {TR, I("CONDITIONAL")},
                            (INVENTORY, "retention_days"): {TR, I("CONDITIONAL")},
-                           (RULES, "max_retention_days"): {AGG, I("CONDITIONAL")}},
-            "risk_level": {field: {I("CONDITIONAL")} for field in RISK_INPUTS},  # CASE WHEN on the score
+                           (RULES, "max_retention_days"): {AGG, I("CONDITIONAL")},
+                           **COLLECTED_CLASSES},  # + the lineage gaps' count, capped at 1
+            "risk_level": {**{field: {I("CONDITIONAL")} for field in RISK_INPUTS}, **ON_CLASSES},  # CASE WHEN
+            "inventory_status": {},  # a literal on each side of the union
+            "lineage_status": ON_CLASSES,  # CASE WHEN on the sizes of the collected classes
+            "masked_per_lineage": ON_CLASSES,
+            "lineage_classes": COLLECTED_CLASSES,
+            "lineage_masked_classes": COLLECTED_CLASSES,
+            "lineage_influenced_by": COLLECTED_CLASSES,
+            # collect_set(when(carrying, source table.field))
+            "lineage_sources": {(CLASSIFIED, "source_dataset"): {AGG, I("CONDITIONAL")},
+                                (CLASSIFIED, "source_field"): {AGG, I("CONDITIONAL")}, **BY_STATUS},
+            # collect_set(when(status, the column reached)), grouped by each column on the way
+            "flows_to_clear": FOUND_COLUMNS,
+            "flows_to_masked": FOUND_COLUMNS,
         },
         "dataset": {
             **LATEST_INVENTORY,
+            # the inventory left-joined to the findings; the findings of carriers not in it (left anti join)
+            (INVENTORY, "table_name"): {I("FILTER"), I("JOIN")},
+            (INVENTORY, "column_name"): {I("FILTER"), I("JOIN")},
             (INVENTORY, "data_category"): {I("FILTER"), I("JOIN")},
             (RULES, "data_category"): {I("GROUP_BY"), I("JOIN")},
+            # grouped per column (and per column on the way), the job's own outputs filtered out, joined on
+            # the column; the carriers kept by their status and hops; the rules joined on the class's category
+            (CLASSIFIED, "dataset"): {I("FILTER"), I("GROUP_BY"), I("JOIN")},
+            (CLASSIFIED, "via"): {I("FILTER"), I("GROUP_BY"), I("JOIN")},
+            (CLASSIFIED, "field"): {I("GROUP_BY"), I("JOIN")},
+            (CLASSIFIED, "status"): {I("FILTER"), I("JOIN")},
+            (CLASSIFIED, "hops"): {I("FILTER")},
+            (CLASSIFIED, "data_class"): {I("JOIN")},
         },
     },
     "governance_dashboard": {
