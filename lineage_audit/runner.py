@@ -303,5 +303,7 @@ def _service_lines() -> list[str]:
             f"                 {base}/api/v1/namespaces/file/datasets",
             f"                 {base}/api/v1/docs   (every route; `make stop` stops the service)",
             f"  audit trail    {base}/api/v1/audit/ledger   (`make verify` proves no stored event was altered)",
+            f"  personal data  {base}/api/v1/audit/policy   (`.venv/bin/lineage-audit audit` checks the policy;",
+            "                 `.venv/bin/lineage-audit report enriched_orders` writes a table's provenance)",
             "",
             f"Open the lineage UI: {base}/   (jobs, datasets, runs, lineage down to columns)"]
