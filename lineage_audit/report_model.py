@@ -15,23 +15,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from lineage_audit.diff_cli import BadInput, ServiceClient
+from lineage_audit.service.classification import short_name  # the short name classification rules match
 
 PAGE = 100  # runs and versions per request (the service's largest page is bigger; 100 keeps answers small)
 UPSTREAM_DEPTH = 100  # job steps asked of /lineage: further than any pipeline of this project reaches
 FAILED_STATES = ("FAILED", "ABORTED")
-
-
-def short_name(name: str) -> str:
-    """The last path segment of a path-like name, or the table part of a dotted catalog name (the short name
-    issue 14's classification rules match too).
-
-    >>> [short_name(n) for n in ("/data/outputs/orders", "s3://b/raw/customers.csv", "db.sales.orders")]
-    ['orders', 'customers.csv', 'orders']
-    """
-    last = name.rstrip("/").rsplit("/", 1)[-1]
-    if "/" not in name and "." in last:
-        return last.rsplit(".", 1)[-1]
-    return last
 
 
 def segment(name: str) -> str:

@@ -3,19 +3,16 @@ PostgreSQL (a server started from the installed binaries, one fresh database per
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from lineage_audit.service.app import create_app
 from lineage_audit.service.settings import ServiceSettings
 from tests.service.postgres import SKIP_REASON, PostgresServer, find_binaries
 
 BACKENDS = ("sqlite", "postgresql")
-_database_numbers = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
@@ -32,13 +29,7 @@ def database_url(request, tmp_path) -> str:
     """A fresh, empty database: a SQLite file, or a new database on the test PostgreSQL server."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'lineage.db'}"
-    server = request.getfixturevalue("postgres_server")
-    name = f"lineage_test_{next(_database_numbers)}"
-    admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server.url.rsplit("/", 1)[0] + f"/{name}"
+    return request.getfixturevalue("postgres_server").new_database("lineage_test")
 
 
 def make_client(database_url: str, **settings) -> TestClient:

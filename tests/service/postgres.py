@@ -44,10 +44,23 @@ class PostgresServer:
         self.data = self.root / "pgdata"
         self.port = _free_port()
         self._as = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+        self._databases = 0
 
     @property
     def url(self) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def new_database(self, prefix: str) -> str:
+        """A new, empty database on this server, named ``<prefix>_<n>``: its SQLAlchemy URL."""
+        from sqlalchemy import create_engine, text
+
+        self._databases += 1
+        name = f"{prefix}_{self._databases}"
+        admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        return self.url.rsplit("/", 1)[0] + f"/{name}"
 
     def start(self) -> "PostgresServer":
         if self._as:

@@ -8,7 +8,6 @@ import random
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.service.conftest import make_client
 from tests.service.test_ingest import PRODUCER, at, dataset, run_event
@@ -273,12 +272,7 @@ def other_service(request, database_url, tmp_path):
         url = f"sqlite:///{tmp_path / 'other.db'}"
     else:
         server = request.getfixturevalue("postgres_server")
-        name = f"lineage_as_of_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = server.url.rsplit("/", 1)[0] + f"/{name}"
+        url = server.new_database("lineage_as_of")
     with make_client(url) as client:
         yield client
 

@@ -3,11 +3,9 @@ PostgreSQL: its text, ``--json``, how it finds jobs and datasets, and its exit c
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from lineage_audit.cli import main
 from lineage_audit.config import SPARK_DEFAULTS_ENV
@@ -15,7 +13,6 @@ from tests.service.test_audit_diff import JOB, RUN_A, RUN_B, first_run, read, se
 from tests.service.test_ingest import at, run_event
 from tests.web.live_service import LiveService, free_port
 
-_databases = itertools.count(1)
 LONELY_RUN = "0b5c1a4e-0000-4000-8000-0000000000ff"
 
 
@@ -27,12 +24,7 @@ def live(request, tmp_path_factory):
     url = None
     if request.param == "postgresql":
         server = request.getfixturevalue("postgres_server")
-        name = f"lineage_diff_cli_{next(_databases)}"
-        admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = server.url.rsplit("/", 1)[0] + f"/{name}"
+        url = server.new_database("lineage_diff_cli")
     service = LiveService(workdir, url)
     try:
         service.post(first_run() + second_run() + [run_event("START", 300, job="reload_orders"),

@@ -7,12 +7,10 @@ running service), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from lineage_audit.capture.listener import install
 from lineage_audit.cli import main
@@ -21,7 +19,6 @@ from tests.service.conftest import post_batches
 from tests.web.live_service import LiveService
 
 API = "/api/v1"
-_databases = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
@@ -171,12 +168,7 @@ def live_service(request, tmp_path):
     url = None
     if request.param == "postgresql":
         server = request.getfixturevalue("postgres_server")
-        name = f"lineage_audit_cli_{next(_databases)}"
-        admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = server.url.rsplit("/", 1)[0] + f"/{name}"
+        url = server.new_database("lineage_audit_cli")
     service = LiveService(tmp_path, url)
     try:
         yield service

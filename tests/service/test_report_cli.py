@@ -4,12 +4,10 @@ and the JSON say the same, and its exit codes."""
 
 from __future__ import annotations
 
-import itertools
 import json
 from html import escape
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from lineage_audit.cli import main
 from lineage_audit.config import SPARK_DEFAULTS_ENV
@@ -18,7 +16,6 @@ from lineage_audit.report_model import build_report
 from tests.web.events import dataset, run_events, two_job_events
 from tests.web.live_service import LiveService, free_port
 
-_databases = itertools.count(1)
 SECTIONS = ("summary", "version", "schema", "runs", "upstream", "column-lineage", "classes", "ledger")
 
 
@@ -30,12 +27,7 @@ def live(request, tmp_path_factory, pipeline_events):
     url = None
     if request.param == "postgresql":
         server = request.getfixturevalue("postgres_server")
-        name = f"lineage_report_cli_{next(_databases)}"
-        admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = server.url.rsplit("/", 1)[0] + f"/{name}"
+        url = server.new_database("lineage_report_cli")
     service = LiveService(workdir, url)
     try:
         service.post(two_job_events(pipeline_events) + run_events("lake.copy", outputs=[
